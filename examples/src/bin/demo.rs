@@ -1,0 +1,2 @@
+//! The main demo (grows with the project).
+fn main() {}

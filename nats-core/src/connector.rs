@@ -1,0 +1,195 @@
+//! Dialing a server and the `INFO` / `CONNECT` / `PING` / `PONG` handshake.
+//!
+//! The connector walks the server pool in order until one server accepts. Reconnection reuses
+//! it; TLS and the other authentication methods slot in at [`handshake`].
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::error::{ConnectError, ConnectErrorKind, Error};
+use crate::options::ConnectOptions;
+use crate::proto::encoder;
+use crate::proto::info::ConnectInfo;
+use crate::proto::parser::{Parser, ServerOp};
+use crate::proto::ServerInfo;
+use crate::server_addr::ServerAddr;
+
+/// Size of the first read buffer; it grows as large messages need.
+pub(crate) const READ_BUFFER: usize = 64 * 1024;
+
+/// A connection that finished its handshake.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) stream: TcpStream,
+    /// Bytes read after the handshake's `PONG`: already the start of the session.
+    pub(crate) read_buf: BytesMut,
+    pub(crate) parser: Parser,
+    pub(crate) info: ServerInfo,
+    pub(crate) addr: ServerAddr,
+}
+
+/// Tries each server in turn; the error of the last one if none accepts.
+pub(crate) async fn connect_any(
+    servers: &[ServerAddr],
+    options: &ConnectOptions,
+) -> Result<Connection, ConnectError> {
+    let mut last = ConnectError::new(ConnectErrorKind::NoServers);
+    for addr in servers {
+        match connect_one(addr, options).await {
+            Ok(connection) => return Ok(connection),
+            Err(err) => {
+                tracing::debug!(server = %addr, error = %err, "connect failed");
+                last = err;
+            }
+        }
+    }
+    Err(last)
+}
+
+/// Dials `addr` and performs the handshake, all within the connect timeout.
+pub(crate) async fn connect_one(
+    addr: &ServerAddr,
+    options: &ConnectOptions,
+) -> Result<Connection, ConnectError> {
+    let attempt = async {
+        let stream = TcpStream::connect(addr.dial_target())
+            .await
+            .map_err(|e| io_error(addr, e))?;
+        stream.set_nodelay(true).map_err(|e| io_error(addr, e))?;
+        handshake(stream, addr, options).await
+    };
+    match tokio::time::timeout(options.connect_timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::with_source(
+            ConnectErrorKind::TimedOut,
+            format!("{addr} did not answer within {:?}", options.connect_timeout),
+        )),
+    }
+}
+
+async fn handshake(
+    mut stream: TcpStream,
+    addr: &ServerAddr,
+    options: &ConnectOptions,
+) -> Result<Connection, ConnectError> {
+    let mut read_buf = BytesMut::with_capacity(READ_BUFFER);
+    let mut parser = Parser::default();
+    let info = match next_op(&mut stream, &mut read_buf, &mut parser, addr).await? {
+        ServerOp::Info(info) => *info,
+        other => {
+            return Err(Error::with_source(
+                ConnectErrorKind::Protocol,
+                format!("{addr} sent {other:?} before INFO"),
+            ))
+        }
+    };
+    if info.tls_required || addr.tls_required() {
+        return Err(Error::with_source(
+            ConnectErrorKind::Unsupported,
+            format!("{addr} requires TLS, which this client does not support yet"),
+        ));
+    }
+    let mut out = BytesMut::new();
+    encoder::write_connect(&mut out, &connect_info(addr, options));
+    out.extend_from_slice(encoder::PING);
+    stream
+        .write_all(&out)
+        .await
+        .map_err(|e| io_error(addr, e))?;
+    let mut info = info;
+    loop {
+        match next_op(&mut stream, &mut read_buf, &mut parser, addr).await? {
+            ServerOp::Pong => break,
+            ServerOp::Ok => {}
+            ServerOp::Ping => stream
+                .write_all(encoder::PONG)
+                .await
+                .map_err(|e| io_error(addr, e))?,
+            ServerOp::Info(newer) => info = *newer,
+            ServerOp::Err(text) => return Err(server_error(addr, text)),
+            ServerOp::Msg { .. } => {
+                return Err(Error::with_source(
+                    ConnectErrorKind::Protocol,
+                    format!("{addr} sent a message before the handshake ended"),
+                ))
+            }
+        }
+    }
+    Ok(Connection {
+        stream,
+        read_buf,
+        parser,
+        info,
+        addr: addr.clone(),
+    })
+}
+
+fn connect_info(addr: &ServerAddr, options: &ConnectOptions) -> ConnectInfo {
+    let (user, pass) = match (&options.user, addr.user()) {
+        (Some(user), _) => (Some(user.clone()), options.password.clone()),
+        (None, Some(user)) => (Some(user.to_owned()), addr.password().map(str::to_owned)),
+        (None, None) => (None, None),
+    };
+    ConnectInfo {
+        verbose: options.verbose,
+        pedantic: options.pedantic,
+        tls_required: false,
+        name: options.name.clone(),
+        lang: "rust",
+        version: env!("CARGO_PKG_VERSION"),
+        protocol: 1,
+        echo: !options.no_echo,
+        headers: true,
+        no_responders: true,
+        user,
+        pass,
+        auth_token: options.token.clone(),
+        jwt: None,
+        nkey: None,
+        sig: None,
+    }
+}
+
+async fn next_op(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    parser: &mut Parser,
+    addr: &ServerAddr,
+) -> Result<ServerOp, ConnectError> {
+    loop {
+        match parser.parse(buf) {
+            Ok(Some(op)) => return Ok(op),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(Error::with_source(
+                    ConnectErrorKind::Protocol,
+                    format!("{addr}: {e}"),
+                ))
+            }
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(READ_BUFFER);
+        }
+        let n = stream.read_buf(buf).await.map_err(|e| io_error(addr, e))?;
+        if n == 0 {
+            return Err(Error::with_source(
+                ConnectErrorKind::Io,
+                format!("{addr} closed the connection during the handshake"),
+            ));
+        }
+    }
+}
+
+fn server_error(addr: &ServerAddr, text: String) -> ConnectError {
+    let kind = if text.to_ascii_lowercase().contains("authorization violation") {
+        ConnectErrorKind::AuthorizationViolation
+    } else {
+        ConnectErrorKind::ServerError
+    };
+    Error::with_source(kind, format!("{addr}: {text}"))
+}
+
+fn io_error(addr: &ServerAddr, err: std::io::Error) -> ConnectError {
+    Error::with_source(ConnectErrorKind::Io, format!("{addr}: {err}"))
+}

@@ -1,0 +1,58 @@
+//! A fast, protocol-exact async NATS client.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = nats_core::connect("nats://127.0.0.1:4222").await?;
+//!
+//! let mut sub = client.subscribe("greet.*").await?;
+//! client.publish("greet.joe", "hello").await?;
+//! let msg = sub.next().await.expect("subscription open");
+//! assert_eq!(msg.subject, "greet.joe");
+//!
+//! client.drain().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The crate is built around one connection task per client: publishers encode into a shared
+//! outbox that the task writes with vectored I/O, and the task hands each received message to
+//! its subscription's channel without taking a lock.
+
+mod client;
+mod connection;
+mod connector;
+mod error;
+mod event;
+mod header;
+mod message;
+mod options;
+mod outbox;
+pub mod proto;
+mod request;
+mod request_options;
+mod server_addr;
+mod shared;
+mod subject;
+mod subscriber;
+
+pub use bytes::Bytes;
+pub use client::{connect, Client, SubscribeOptions};
+pub use error::{
+    ConnectError, ConnectErrorKind, DrainError, DrainErrorKind, Error, FlushError, FlushErrorKind,
+    PublishError, PublishErrorKind, RequestError, RequestErrorKind, SubscribeError,
+    SubscribeErrorKind,
+};
+pub use event::Event;
+pub use header::{HeaderError, HeaderMap, StatusCode};
+pub use message::Message;
+pub use options::{
+    CallbackFuture, ConnectOptions, DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT,
+};
+pub use proto::ServerInfo;
+pub use request_options::{RequestMany, RequestOptions};
+pub use server_addr::{ServerAddr, ToServerAddrs, DEFAULT_PORT};
+pub use shared::{State, Statistics};
+pub use subject::{
+    subject_matches, validate_publish_subject, validate_queue_group, validate_subscribe_subject,
+    Subject, SubjectError,
+};
+pub use subscriber::Subscriber;

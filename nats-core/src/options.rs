@@ -1,0 +1,303 @@
+//! [`ConnectOptions`]: how to connect, mirroring the arguments of nats-py's `connect()`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::error::ConnectError;
+use crate::event::Event;
+use crate::server_addr::ToServerAddrs;
+
+/// A boxed future returned by an event callback.
+pub type CallbackFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+pub(crate) type EventCallback = Arc<dyn Fn(Event) -> CallbackFuture + Send + Sync>;
+
+/// Default number of messages a subscription may hold before dropping (`pending_msgs_limit`).
+pub const DEFAULT_PENDING_MSGS_LIMIT: usize = 65_536;
+/// Default number of payload bytes a subscription may hold before dropping.
+pub const DEFAULT_PENDING_BYTES_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Options for [`connect`](crate::connect), built with chained calls.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), nats_core::ConnectError> {
+/// use std::time::Duration;
+/// let client = nats_core::ConnectOptions::new()
+///     .name("orders-api")
+///     .ping_interval(Duration::from_secs(30))
+///     .event_callback(|event| async move { eprintln!("nats: {event}") })
+///     .connect("nats://127.0.0.1:4222")
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ConnectOptions {
+    pub(crate) name: Option<String>,
+    pub(crate) pedantic: bool,
+    pub(crate) verbose: bool,
+    pub(crate) no_echo: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) ping_interval: Duration,
+    pub(crate) max_outstanding_pings: u32,
+    pub(crate) inbox_prefix: String,
+    pub(crate) flush_timeout: Option<Duration>,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) pending_size: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) pending_msgs_limit: usize,
+    pub(crate) pending_bytes_limit: usize,
+    pub(crate) user: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) token: Option<String>,
+    pub(crate) event_callback: Option<EventCallback>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            name: None,
+            pedantic: false,
+            verbose: false,
+            no_echo: false,
+            connect_timeout: Duration::from_secs(2),
+            ping_interval: Duration::from_secs(120),
+            max_outstanding_pings: 2,
+            inbox_prefix: "_INBOX".to_owned(),
+            flush_timeout: None,
+            drain_timeout: Duration::from_secs(30),
+            pending_size: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            pending_msgs_limit: DEFAULT_PENDING_MSGS_LIMIT,
+            pending_bytes_limit: DEFAULT_PENDING_BYTES_LIMIT,
+            user: None,
+            password: None,
+            token: None,
+            event_callback: None,
+        }
+    }
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("name", &self.name)
+            .field("pedantic", &self.pedantic)
+            .field("verbose", &self.verbose)
+            .field("no_echo", &self.no_echo)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("ping_interval", &self.ping_interval)
+            .field("max_outstanding_pings", &self.max_outstanding_pings)
+            .field("inbox_prefix", &self.inbox_prefix)
+            .field("flush_timeout", &self.flush_timeout)
+            .field("drain_timeout", &self.drain_timeout)
+            .field("pending_size", &self.pending_size)
+            .field("request_timeout", &self.request_timeout)
+            .field("pending_msgs_limit", &self.pending_msgs_limit)
+            .field("pending_bytes_limit", &self.pending_bytes_limit)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectOptions {
+    /// The defaults of nats-py: connect timeout 2 s, ping every 120 s, 2 outstanding pings,
+    /// drain timeout 30 s, 2 MiB pending size, `_INBOX` prefix.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Connects to `servers` with these options.
+    ///
+    /// # Errors
+    /// A [`ConnectError`] if no address parses or no server accepts the connection.
+    pub async fn connect(self, servers: impl ToServerAddrs) -> Result<Client, ConnectError> {
+        Client::connect_with(servers.to_server_addrs()?, self).await
+    }
+
+    /// Name of the connection, shown by the server's monitoring.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Asks the server for strict protocol checks.
+    pub fn pedantic(mut self, pedantic: bool) -> Self {
+        self.pedantic = pedantic;
+        self
+    }
+
+    /// Asks the server to acknowledge every operation with `+OK`.
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
+
+    /// Asks the server not to deliver this connection's own publishes to its subscriptions.
+    pub fn no_echo(mut self, no_echo: bool) -> Self {
+        self.no_echo = no_echo;
+        self
+    }
+
+    /// Time allowed for the TCP connection and the handshake with one server.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Interval between the client's keep-alive `PING`s.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Number of unanswered keep-alive `PING`s after which the connection counts as stale.
+    pub fn max_outstanding_pings(mut self, max: u32) -> Self {
+        self.max_outstanding_pings = max;
+        self
+    }
+
+    /// Prefix of the inboxes made by [`Client::new_inbox`] and used for requests.
+    pub fn inbox_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.inbox_prefix = prefix.into();
+        self
+    }
+
+    /// Default time [`Client::flush`] waits for the server; `None` waits as long as the
+    /// connection lives.
+    pub fn flush_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// Time [`Client::drain`] may take before the connection is closed anyway.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// Bytes of outgoing data the client buffers; past this, publishing waits for the
+    /// connection to write (back-pressure).
+    pub fn pending_size(mut self, bytes: usize) -> Self {
+        self.pending_size = bytes.max(1);
+        self
+    }
+
+    /// Default timeout of [`Client::request`].
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Default pending limits of new subscriptions: messages and payload bytes held before
+    /// messages are dropped and a slow-consumer event is sent.
+    pub fn subscription_pending_limits(mut self, msgs: usize, bytes: usize) -> Self {
+        self.pending_msgs_limit = msgs.max(1);
+        self.pending_bytes_limit = bytes.max(1);
+        self
+    }
+
+    /// User and password to authenticate with.
+    pub fn user_and_password(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.user = Some(user.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Token to authenticate with.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Calls `callback` for every [`Event`]: errors, disconnects, reconnects, close, slow
+    /// consumers, discovered servers, lame duck mode.
+    /// Callbacks add up: each one set, with this method or the named ones, is called in
+    /// the order it was set.
+    pub fn event_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.filtered_callback(move |event| Some(callback(event)))
+    }
+
+    /// Calls `callback` with the text of each error event (nats-py's `error_cb`).
+    pub fn error_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.filtered_callback(move |event| match event {
+            Event::Error(text) => Some(callback(text)),
+            Event::SlowConsumer { .. } => Some(callback(event.to_string())),
+            _ => None,
+        })
+    }
+
+    /// Calls `callback` when the connection is lost (nats-py's `disconnected_cb`).
+    pub fn disconnected_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.filtered_callback(move |event| (event == Event::Disconnected).then(&callback))
+    }
+
+    /// Calls `callback` when the connection is back (nats-py's `reconnected_cb`).
+    pub fn reconnected_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.filtered_callback(move |event| (event == Event::Reconnected).then(&callback))
+    }
+
+    /// Calls `callback` once the client is closed (nats-py's `closed_cb`).
+    pub fn closed_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.filtered_callback(move |event| (event == Event::Closed).then(&callback))
+    }
+
+    /// Calls `callback` with servers the cluster announced (nats-py's `discovered_server_cb`).
+    pub fn discovered_servers_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn(Vec<String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.filtered_callback(move |event| match event {
+            Event::DiscoveredServers(servers) => Some(callback(servers)),
+            _ => None,
+        })
+    }
+
+    /// Chains `pick` after the callback already set, so that several named callbacks combine.
+    fn filtered_callback<P, Fut>(mut self, pick: P) -> Self
+    where
+        P: Fn(Event) -> Option<Fut> + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let previous = self.event_callback.take();
+        self.event_callback = Some(Arc::new(move |event: Event| {
+            let earlier = previous.as_ref().map(|cb| cb(event.clone()));
+            let ours = pick(event);
+            Box::pin(async move {
+                if let Some(fut) = earlier {
+                    fut.await;
+                }
+                if let Some(fut) = ours {
+                    fut.await;
+                }
+            })
+        }));
+        self
+    }
+}

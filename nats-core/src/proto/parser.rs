@@ -1,0 +1,273 @@
+//! Turns bytes from the server into [`ServerOp`]s, with no I/O.
+//!
+//! The parser works on the connection's read buffer. A frame that is not all there yet stays in
+//! the buffer; a `MSG`/`HMSG` whose control line is complete but whose payload is not keeps its
+//! parsed control line, so a payload split across many reads is scanned once.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::info::ServerInfo;
+use crate::header::{parse_header_block, HeaderParseError};
+use crate::message::Message;
+use crate::subject::Subject;
+
+/// Longest control line accepted (the server's own default is 4 KiB for clients; subjects in
+/// `MSG` lines can be longer in practice, so this is generous).
+const MAX_CONTROL_LINE: usize = 1024 * 1024;
+
+/// Largest payload accepted in a single message, as a guard against a corrupt size field.
+const DEFAULT_MAX_PAYLOAD: usize = 128 * 1024 * 1024;
+
+/// An operation sent by the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ServerOp {
+    /// `INFO {json}`.
+    Info(Box<ServerInfo>),
+    /// `MSG` or `HMSG`, with the subscription id it was delivered to.
+    Msg { sid: u64, message: Message },
+    /// `PING`.
+    Ping,
+    /// `PONG`.
+    Pong,
+    /// `+OK` (verbose mode).
+    Ok,
+    /// `-ERR 'text'`, with the quotes removed.
+    Err(String),
+}
+
+/// Bytes that are not the NATS protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ParseError {
+    #[error("unknown protocol operation {0:?}")]
+    UnknownOp(String),
+    #[error("invalid {op} arguments: {reason}")]
+    InvalidArgs {
+        op: &'static str,
+        reason: &'static str,
+    },
+    #[error("control line longer than {MAX_CONTROL_LINE} bytes")]
+    ControlLineTooLong,
+    #[error("payload of {0} bytes exceeds the parser's limit")]
+    PayloadTooLarge(usize),
+    #[error("message payload not followed by CRLF")]
+    MissingCrlf,
+    #[error("invalid INFO json: {0}")]
+    InvalidInfo(String),
+    #[error("invalid header block: {0}")]
+    InvalidHeaders(#[from] HeaderParseError),
+}
+
+/// The control line of a message whose payload has not fully arrived.
+#[derive(Debug)]
+struct PendingMsg {
+    sid: u64,
+    subject: Subject,
+    reply: Option<Subject>,
+    header_len: usize,
+    total_len: usize,
+}
+
+/// Incremental parser of server operations.
+#[derive(Debug)]
+pub(crate) struct Parser {
+    pending: Option<PendingMsg>,
+    /// How far the buffer was already searched for a line end without finding one.
+    scanned: usize,
+    max_payload: usize,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser {
+            pending: None,
+            scanned: 0,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+        }
+    }
+}
+
+impl Parser {
+    /// Takes the next complete operation off the front of `buf`.
+    ///
+    /// Returns `Ok(None)` when more bytes are needed; `buf` then keeps what it has. After an
+    /// error the connection must be dropped: the stream position is lost.
+    pub(crate) fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<ServerOp>, ParseError> {
+        if self.pending.is_some() {
+            return self.parse_payload(buf);
+        }
+        let Some(end) = self.find_line_end(buf)? else {
+            return Ok(None);
+        };
+        let line = buf.split_to(end + 1).freeze();
+        let content = trim_line_end(&line);
+        let op_len = content
+            .iter()
+            .position(|b| *b == b' ' || *b == b'\t')
+            .unwrap_or(content.len());
+        let op = &content[..op_len];
+        if op.eq_ignore_ascii_case(b"MSG") {
+            self.pending = Some(parse_msg_args(&line, op_len, false)?);
+            self.parse_payload(buf)
+        } else if op.eq_ignore_ascii_case(b"HMSG") {
+            self.pending = Some(parse_msg_args(&line, op_len, true)?);
+            self.parse_payload(buf)
+        } else if op.eq_ignore_ascii_case(b"PING") {
+            Ok(Some(ServerOp::Ping))
+        } else if op.eq_ignore_ascii_case(b"PONG") {
+            Ok(Some(ServerOp::Pong))
+        } else if op.eq_ignore_ascii_case(b"+OK") {
+            Ok(Some(ServerOp::Ok))
+        } else if op.eq_ignore_ascii_case(b"-ERR") {
+            let text = String::from_utf8_lossy(&content[op_len..]);
+            let text = text.trim().trim_matches('\'');
+            Ok(Some(ServerOp::Err(text.to_owned())))
+        } else if op.eq_ignore_ascii_case(b"INFO") {
+            let info: ServerInfo = serde_json::from_slice(&content[op_len..])
+                .map_err(|e| ParseError::InvalidInfo(e.to_string()))?;
+            Ok(Some(ServerOp::Info(Box::new(info))))
+        } else {
+            let shown = String::from_utf8_lossy(&op[..op.len().min(32)]).into_owned();
+            Err(ParseError::UnknownOp(shown))
+        }
+    }
+
+    /// Position of the `\n` that ends the control line at the front of `buf`, if there is one.
+    fn find_line_end(&mut self, buf: &BytesMut) -> Result<Option<usize>, ParseError> {
+        match memchr::memchr(b'\n', &buf[self.scanned.min(buf.len())..]) {
+            Some(pos) => {
+                let end = self.scanned + pos;
+                self.scanned = 0;
+                Ok(Some(end))
+            }
+            None if buf.len() > MAX_CONTROL_LINE => Err(ParseError::ControlLineTooLong),
+            None => {
+                self.scanned = buf.len();
+                Ok(None)
+            }
+        }
+    }
+
+    fn parse_payload(&mut self, buf: &mut BytesMut) -> Result<Option<ServerOp>, ParseError> {
+        let Some(pending) = &self.pending else {
+            return Ok(None);
+        };
+        if pending.total_len > self.max_payload {
+            return Err(ParseError::PayloadTooLarge(pending.total_len));
+        }
+        if buf.len() < pending.total_len + 2 {
+            buf.reserve(pending.total_len + 2 - buf.len());
+            return Ok(None);
+        }
+        if &buf[pending.total_len..pending.total_len + 2] != b"\r\n" {
+            return Err(ParseError::MissingCrlf);
+        }
+        let Some(pending) = self.pending.take() else {
+            return Ok(None);
+        };
+        let data = buf.split_to(pending.total_len).freeze();
+        buf.advance(2);
+        let (headers, status, description, payload) = if pending.header_len > 0 {
+            let block = parse_header_block(&data[..pending.header_len])?;
+            let payload = data.slice(pending.header_len..);
+            (
+                Some(block.headers),
+                block.status,
+                block.description,
+                payload,
+            )
+        } else {
+            (None, None, None, data)
+        };
+        Ok(Some(ServerOp::Msg {
+            sid: pending.sid,
+            message: Message {
+                subject: pending.subject,
+                reply: pending.reply,
+                payload,
+                headers,
+                status,
+                description,
+                length: pending.total_len,
+            },
+        }))
+    }
+}
+
+/// The line without its `\r\n` (or bare `\n`).
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Parses `<subject> <sid> [reply] [<header bytes>] <total bytes>` from a `MSG`/`HMSG` line.
+fn parse_msg_args(line: &Bytes, op_len: usize, has_headers: bool) -> Result<PendingMsg, ParseError> {
+    let op = if has_headers { "HMSG" } else { "MSG" };
+    let invalid = |reason| ParseError::InvalidArgs { op, reason };
+    let content_len = trim_line_end(line).len();
+    let mut args: [(usize, usize); 5] = [(0, 0); 5];
+    let mut count = 0;
+    let mut i = op_len;
+    while i < content_len {
+        while i < content_len && matches!(line[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let start = i;
+        while i < content_len && !matches!(line[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if start < i {
+            if count == args.len() {
+                return Err(invalid("too many arguments"));
+            }
+            args[count] = (start, i);
+            count += 1;
+        }
+    }
+    let expected = if has_headers { 4 } else { 3 };
+    if count != expected && count != expected + 1 {
+        return Err(invalid("wrong number of arguments"));
+    }
+    let has_reply = count == expected + 1;
+    let text = |(s, e): (usize, usize)| Subject::from_utf8(line.slice(s..e));
+    let number = |(s, e): (usize, usize)| parse_usize(&line[s..e]);
+    let subject = text(args[0]).ok_or_else(|| invalid("subject is not UTF-8"))?;
+    let sid = number(args[1]).ok_or_else(|| invalid("sid is not a number"))? as u64;
+    let reply = if has_reply {
+        Some(text(args[2]).ok_or_else(|| invalid("reply is not UTF-8"))?)
+    } else {
+        None
+    };
+    let sizes = &args[if has_reply { 3 } else { 2 }..count];
+    let total_len = number(sizes[sizes.len() - 1]).ok_or_else(|| invalid("size is not a number"))?;
+    let header_len = if has_headers {
+        let h = number(sizes[0]).ok_or_else(|| invalid("header size is not a number"))?;
+        if h > total_len {
+            return Err(invalid("header size exceeds total size"));
+        }
+        h
+    } else {
+        0
+    };
+    Ok(PendingMsg {
+        sid,
+        subject,
+        reply,
+        header_len,
+        total_len,
+    })
+}
+
+/// A decimal number of at most 19 digits (no sign), without allocation.
+fn parse_usize(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |acc, d| {
+        d.is_ascii_digit()
+            .then(|| acc * 10 + usize::from(d - b'0'))
+    })
+}
+
+#[cfg(test)]
+#[path = "parser_tests.rs"]
+mod tests;

@@ -1,0 +1,209 @@
+//! Server addresses: `nats://host:port`, `host:port`, `host`, and lists of them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use url::Url;
+
+use crate::error::{ConnectError, ConnectErrorKind, Error};
+
+/// Port used when an address names none.
+pub const DEFAULT_PORT: u16 = 4222;
+
+/// The address of one server, with the credentials it may carry in its URL.
+///
+/// ```
+/// use nats_core::ServerAddr;
+/// let addr: ServerAddr = "demo.nats.io".parse().unwrap();
+/// assert_eq!(addr.host(), "demo.nats.io");
+/// assert_eq!(addr.port(), 4222);
+/// let addr: ServerAddr = "nats://alice:secret@127.0.0.1:4333".parse().unwrap();
+/// assert_eq!(addr.port(), 4333);
+/// assert_eq!(addr.user(), Some("alice"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ServerAddr {
+    url: Url,
+}
+
+impl ServerAddr {
+    /// Host name or IP address (IPv6 without brackets).
+    pub fn host(&self) -> &str {
+        let host = self.url.host_str().unwrap_or_default();
+        host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// Port, 4222 when the address named none.
+    pub fn port(&self) -> u16 {
+        self.url.port().unwrap_or(DEFAULT_PORT)
+    }
+
+    /// The scheme: `nats` or `tls`.
+    pub fn scheme(&self) -> &str {
+        self.url.scheme()
+    }
+
+    /// Whether the address asks for TLS (`tls://`).
+    pub fn tls_required(&self) -> bool {
+        self.url.scheme() == "tls"
+    }
+
+    /// User name given in the URL.
+    pub fn user(&self) -> Option<&str> {
+        Some(self.url.username()).filter(|u| !u.is_empty())
+    }
+
+    /// Password given in the URL.
+    pub fn password(&self) -> Option<&str> {
+        self.url.password()
+    }
+
+    /// `host:port`, as a socket address to dial.
+    pub(crate) fn dial_target(&self) -> (String, u16) {
+        (self.host().to_owned(), self.port())
+    }
+}
+
+impl FromStr for ServerAddr {
+    type Err = ConnectError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let input = input.trim();
+        let invalid = |why: String| Error::with_source(ConnectErrorKind::InvalidAddress, why);
+        if input.is_empty() {
+            return Err(invalid("empty server address".into()));
+        }
+        let with_scheme = if input.contains("://") {
+            input.to_owned()
+        } else {
+            format!("nats://{input}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| invalid(format!("{input:?}: {e}")))?;
+        match url.scheme() {
+            "nats" | "tls" => {}
+            other => return Err(invalid(format!("{input:?}: unsupported scheme {other:?}"))),
+        }
+        if url.host_str().map_or(true, str::is_empty) {
+            return Err(invalid(format!("{input:?}: no host")));
+        }
+        if !matches!(url.path(), "" | "/") {
+            return Err(invalid(format!("{input:?}: unexpected path {:?}", url.path())));
+        }
+        Ok(ServerAddr { url })
+    }
+}
+
+impl fmt::Display for ServerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print credentials.
+        let host = self.url.host_str().unwrap_or_default();
+        write!(f, "{}://{}:{}", self.url.scheme(), host, self.port())
+    }
+}
+
+impl fmt::Debug for ServerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServerAddr({self})")
+    }
+}
+
+/// Anything that names one or more servers: a `ServerAddr`, a string (possibly a
+/// comma-separated list), or a slice or vector of either.
+pub trait ToServerAddrs {
+    /// The parsed addresses.
+    ///
+    /// # Errors
+    /// [`ConnectErrorKind::InvalidAddress`] naming the address that could not be parsed.
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError>;
+}
+
+impl ToServerAddrs for ServerAddr {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        Ok(vec![self.clone()])
+    }
+}
+
+impl ToServerAddrs for str {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        self.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect()
+    }
+}
+
+impl ToServerAddrs for String {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        self.as_str().to_server_addrs()
+    }
+}
+
+impl<T: ToServerAddrs + ?Sized> ToServerAddrs for &T {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        (**self).to_server_addrs()
+    }
+}
+
+impl<T: ToServerAddrs> ToServerAddrs for [T] {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        let mut all = Vec::new();
+        for item in self {
+            all.extend(item.to_server_addrs()?);
+        }
+        Ok(all)
+    }
+}
+
+impl<T: ToServerAddrs, const N: usize> ToServerAddrs for [T; N] {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        self.as_slice().to_server_addrs()
+    }
+}
+
+impl<T: ToServerAddrs> ToServerAddrs for Vec<T> {
+    fn to_server_addrs(&self) -> Result<Vec<ServerAddr>, ConnectError> {
+        self.as_slice().to_server_addrs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_of_addresses() {
+        let a: ServerAddr = "nats://127.0.0.1:4333".parse().expect("valid");
+        assert_eq!((a.host(), a.port(), a.scheme()), ("127.0.0.1", 4333, "nats"));
+        let a: ServerAddr = "localhost".parse().expect("valid");
+        assert_eq!((a.host(), a.port()), ("localhost", 4222));
+        let a: ServerAddr = "example.com:5000".parse().expect("valid");
+        assert_eq!((a.host(), a.port()), ("example.com", 5000));
+        let a: ServerAddr = "nats://[::1]:4222".parse().expect("valid");
+        assert_eq!(a.host(), "::1");
+        let a: ServerAddr = "tls://u:p@h:1".parse().expect("valid");
+        assert!(a.tls_required());
+        assert_eq!((a.user(), a.password()), (Some("u"), Some("p")));
+        assert_eq!(a.to_string(), "tls://h:1");
+    }
+
+    #[test]
+    fn bad_addresses_are_named() {
+        for bad in ["", "http://h:1", "nats://:4222", "nats://h:notaport", "nats://h:1/path"] {
+            let err = bad.parse::<ServerAddr>().expect_err(bad);
+            assert_eq!(err.kind(), ConnectErrorKind::InvalidAddress, "{bad}");
+        }
+        let err = "nats://h:99999".parse::<ServerAddr>().expect_err("port");
+        assert!(err.to_string().contains("h:99999"), "{err}");
+    }
+
+    #[test]
+    fn lists() {
+        let list = "nats://a:1, b:2".to_server_addrs().expect("valid");
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].host(), "b");
+        let list = ["a:1", "b"].to_server_addrs().expect("valid");
+        assert_eq!(list[1].port(), 4222);
+        let list = vec!["a".to_string()].to_server_addrs().expect("valid");
+        assert_eq!(list.len(), 1);
+    }
+}

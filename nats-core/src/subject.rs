@@ -1,0 +1,240 @@
+//! Subjects: the cheap, zero-copy [`Subject`] string and the validation rules of the protocol.
+
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+/// A NATS subject: a cheaply cloneable UTF-8 string that shares the read buffer it came from.
+///
+/// ```
+/// use nats_core::Subject;
+/// let subject = Subject::from("orders.eu.created");
+/// assert_eq!(subject.tokens().count(), 3);
+/// assert_eq!(&*subject, "orders.eu.created");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subject(ByteString);
+
+impl Subject {
+    /// Builds a subject from a `'static` string without copying it.
+    pub const fn from_static(s: &'static str) -> Self {
+        Subject(ByteString::from_static(s))
+    }
+
+    /// Takes a byte buffer that must hold UTF-8 (as subjects from the server do); `None` if not.
+    pub(crate) fn from_utf8(bytes: Bytes) -> Option<Self> {
+        ByteString::try_from(bytes).ok().map(Subject)
+    }
+
+    /// The subject as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The dot-separated tokens of the subject.
+    pub fn tokens(&self) -> std::str::Split<'_, char> {
+        self.0.split('.')
+    }
+}
+
+impl Deref for Subject {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Subject {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for Subject {
+    fn from(s: &str) -> Self {
+        Subject(ByteString::from(s))
+    }
+}
+
+impl From<String> for Subject {
+    fn from(s: String) -> Self {
+        Subject(ByteString::from(s))
+    }
+}
+
+impl From<&String> for Subject {
+    fn from(s: &String) -> Self {
+        Subject(ByteString::from(s.as_str()))
+    }
+}
+
+impl PartialEq<str> for Subject {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Subject {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// What is wrong with a subject, found before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubjectError {
+    /// The subject is the empty string.
+    #[error("subject is empty")]
+    Empty,
+    /// A token between dots is empty (`a..b`, `.a`, `a.`).
+    #[error("subject has an empty token")]
+    EmptyToken,
+    /// The subject holds a space, tab, CR or LF, which would break the protocol line.
+    #[error("subject contains whitespace")]
+    Whitespace,
+    /// A publish subject holds the wildcard `*` or `>` as a token.
+    #[error("wildcards are not allowed in a publish subject")]
+    Wildcard,
+    /// `>` is not the last token, or a wildcard is part of a longer token.
+    #[error("wildcard must be a whole token, and '>' must be the last one")]
+    MisplacedWildcard,
+    /// A queue group name is empty or holds whitespace.
+    #[error("queue group must be non-empty and without whitespace")]
+    InvalidQueueGroup,
+}
+
+/// Checks a subject to publish to: non-empty tokens, no whitespace, no wildcard tokens.
+///
+/// # Errors
+/// The [`SubjectError`] that names what is wrong.
+pub fn validate_publish_subject(subject: &str) -> Result<(), SubjectError> {
+    for token in tokens(subject)? {
+        if token == "*" || token == ">" {
+            return Err(SubjectError::Wildcard);
+        }
+    }
+    Ok(())
+}
+
+/// Checks a subject to subscribe to: like a publish subject, but `*` may stand for a token and
+/// `>` for the remaining tokens.
+///
+/// # Errors
+/// The [`SubjectError`] that names what is wrong.
+pub fn validate_subscribe_subject(subject: &str) -> Result<(), SubjectError> {
+    let mut tokens = tokens(subject)?.peekable();
+    while let Some(token) = tokens.next() {
+        if token == ">" && tokens.peek().is_some() {
+            return Err(SubjectError::MisplacedWildcard);
+        }
+    }
+    Ok(())
+}
+
+/// Checks a queue group name: non-empty and without whitespace.
+///
+/// # Errors
+/// [`SubjectError::InvalidQueueGroup`].
+pub fn validate_queue_group(queue: &str) -> Result<(), SubjectError> {
+    if queue.is_empty() || queue.bytes().any(is_whitespace) {
+        return Err(SubjectError::InvalidQueueGroup);
+    }
+    Ok(())
+}
+
+/// Whether `subject` (a literal subject) is matched by `pattern` (which may hold wildcards).
+pub fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut literal = subject.split('.');
+    for token in pattern.split('.') {
+        match (token, literal.next()) {
+            (">", Some(_)) => return true,
+            ("*", Some(_)) => {}
+            (t, Some(l)) if t == l => {}
+            _ => return false,
+        }
+    }
+    literal.next().is_none()
+}
+
+fn tokens(subject: &str) -> Result<std::str::Split<'_, char>, SubjectError> {
+    if subject.is_empty() {
+        return Err(SubjectError::Empty);
+    }
+    if subject.bytes().any(is_whitespace) {
+        return Err(SubjectError::Whitespace);
+    }
+    if subject.split('.').any(str::is_empty) {
+        return Err(SubjectError::EmptyToken);
+    }
+    Ok(subject.split('.'))
+}
+
+fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_subjects() {
+        assert_eq!(validate_publish_subject("a.b.c"), Ok(()));
+        assert_eq!(validate_publish_subject("$SRV.PING"), Ok(()));
+        assert_eq!(validate_publish_subject(""), Err(SubjectError::Empty));
+        assert_eq!(validate_publish_subject("a..b"), Err(SubjectError::EmptyToken));
+        assert_eq!(validate_publish_subject(".a"), Err(SubjectError::EmptyToken));
+        assert_eq!(validate_publish_subject("a."), Err(SubjectError::EmptyToken));
+        assert_eq!(validate_publish_subject("a b"), Err(SubjectError::Whitespace));
+        assert_eq!(validate_publish_subject("a\r\nPUB"), Err(SubjectError::Whitespace));
+        assert_eq!(validate_publish_subject("a.*"), Err(SubjectError::Wildcard));
+        assert_eq!(validate_publish_subject("a.>"), Err(SubjectError::Wildcard));
+        assert_eq!(validate_publish_subject("a.b*"), Ok(()));
+    }
+
+    #[test]
+    fn subscribe_subjects() {
+        assert_eq!(validate_subscribe_subject("a.*.c"), Ok(()));
+        assert_eq!(validate_subscribe_subject(">"), Ok(()));
+        assert_eq!(validate_subscribe_subject("a.>"), Ok(()));
+        assert_eq!(
+            validate_subscribe_subject("a.>.c"),
+            Err(SubjectError::MisplacedWildcard)
+        );
+        assert_eq!(validate_subscribe_subject("a..c"), Err(SubjectError::EmptyToken));
+        assert_eq!(validate_subscribe_subject("a\tb"), Err(SubjectError::Whitespace));
+    }
+
+    #[test]
+    fn queue_groups() {
+        assert_eq!(validate_queue_group("workers"), Ok(()));
+        assert_eq!(validate_queue_group(""), Err(SubjectError::InvalidQueueGroup));
+        assert_eq!(validate_queue_group("a b"), Err(SubjectError::InvalidQueueGroup));
+    }
+
+    #[test]
+    fn matching() {
+        assert!(subject_matches("a.*.c", "a.b.c"));
+        assert!(!subject_matches("a.*.c", "a.b.d"));
+        assert!(subject_matches("a.>", "a.b.c"));
+        assert!(!subject_matches("a.>", "a"));
+        assert!(subject_matches("a.b", "a.b"));
+        assert!(!subject_matches("a.b", "a.b.c"));
+        assert!(!subject_matches("a.*", "a.b.c"));
+    }
+}

@@ -1,0 +1,235 @@
+//! [`Subscriber`]: a stream of the messages of one subscription.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{FlushError, FlushErrorKind, SubscribeError, SubscribeErrorKind};
+use crate::message::Message;
+use crate::outbox::PongWaiter;
+use crate::proto::encoder;
+use crate::shared::{Shared, State};
+use crate::subject::Subject;
+
+/// What a subscription holds but its reader has not taken yet, and its limits.
+///
+/// Written by the connection task when it delivers, and by the subscriber when it reads.
+#[derive(Debug)]
+pub(crate) struct SubPending {
+    msgs: AtomicUsize,
+    bytes: AtomicUsize,
+    limit_msgs: AtomicUsize,
+    limit_bytes: AtomicUsize,
+    dropped: AtomicU64,
+    reader_gone: AtomicBool,
+}
+
+impl SubPending {
+    pub(crate) fn new(limit_msgs: usize, limit_bytes: usize) -> Self {
+        SubPending {
+            msgs: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            limit_msgs: AtomicUsize::new(limit_msgs),
+            limit_bytes: AtomicUsize::new(limit_bytes),
+            dropped: AtomicU64::new(0),
+            reader_gone: AtomicBool::new(false),
+        }
+    }
+
+    /// Reserves room for a message of `len` bytes; false (and one more dropped) when the
+    /// subscription is over a limit.
+    pub(crate) fn try_admit(&self, len: usize) -> bool {
+        let msgs = self.msgs.load(Ordering::Relaxed);
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        if msgs >= self.limit_msgs.load(Ordering::Relaxed)
+            || bytes + len > self.limit_bytes.load(Ordering::Relaxed)
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.msgs.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+        true
+    }
+
+    fn release(&self, len: usize) {
+        self.msgs.fetch_sub(1, Ordering::Relaxed);
+        self.bytes.fetch_sub(len, Ordering::Relaxed);
+    }
+
+    /// Whether the reader has taken everything or gone away.
+    pub(crate) fn is_settled(&self) -> bool {
+        self.reader_gone.load(Ordering::Relaxed) || self.msgs.load(Ordering::Relaxed) == 0
+    }
+}
+
+/// The messages of one subscription, as a [`Stream`].
+///
+/// The stream ends when the subscription is unsubscribed (after the messages already
+/// received), when its auto-unsubscribe count is reached, or when the client closes. Dropping
+/// it unsubscribes.
+///
+/// ```no_run
+/// # async fn demo(client: nats_core::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let mut sub = client.subscribe("orders.>").await?;
+/// while let Some(msg) = sub.next().await {
+///     println!("{}: {:?}", msg.subject, msg.payload);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Subscriber {
+    sid: u64,
+    subject: Subject,
+    queue: Option<String>,
+    receiver: mpsc::UnboundedReceiver<Message>,
+    pending: Arc<SubPending>,
+    shared: Arc<Shared>,
+    unsubscribed: bool,
+}
+
+impl Subscriber {
+    pub(crate) fn new(
+        sid: u64,
+        subject: Subject,
+        queue: Option<String>,
+        receiver: mpsc::UnboundedReceiver<Message>,
+        pending: Arc<SubPending>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        Subscriber {
+            sid,
+            subject,
+            queue,
+            receiver,
+            pending,
+            shared,
+            unsubscribed: false,
+        }
+    }
+
+    /// The next message; `None` once the subscription has ended.
+    pub async fn next(&mut self) -> Option<Message> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The subscription id the server knows it by.
+    pub fn sid(&self) -> u64 {
+        self.sid
+    }
+
+    /// The subject (possibly with wildcards) subscribed to.
+    pub fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    /// The queue group, when the subscription is in one.
+    pub fn queue_group(&self) -> Option<&str> {
+        self.queue.as_deref()
+    }
+
+    /// Messages received but not taken yet.
+    pub fn pending_messages(&self) -> usize {
+        self.pending.msgs.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of messages received but not taken yet.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Messages dropped because this subscription was over its pending limits.
+    pub fn dropped(&self) -> u64 {
+        self.pending.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Changes the pending limits (messages, bytes) past which messages are dropped.
+    pub fn set_pending_limits(&self, msgs: usize, bytes: usize) {
+        self.pending.limit_msgs.store(msgs.max(1), Ordering::Relaxed);
+        self.pending.limit_bytes.store(bytes.max(1), Ordering::Relaxed);
+    }
+
+    /// Unsubscribes now. Messages already received can still be read; then the stream ends.
+    ///
+    /// # Errors
+    /// [`SubscribeErrorKind::Closed`] if the client is closed.
+    pub fn unsubscribe(&mut self) -> Result<(), SubscribeError> {
+        self.ensure_open()?;
+        self.unsubscribed = true;
+        self.shared.unsubscribe(self.sid, None);
+        Ok(())
+    }
+
+    /// Unsubscribes once `max` messages in all have been received on this subscription
+    /// (nats-py's `unsubscribe(limit)`); the stream ends after the last of them.
+    ///
+    /// # Errors
+    /// [`SubscribeErrorKind::Closed`] if the client is closed.
+    pub fn unsubscribe_after(&mut self, max: u64) -> Result<(), SubscribeError> {
+        self.ensure_open()?;
+        self.shared.unsubscribe(self.sid, Some(max));
+        Ok(())
+    }
+
+    /// Unsubscribes and waits until the server confirms that nothing more will arrive.
+    /// Messages received before can still be read; then the stream ends.
+    ///
+    /// # Errors
+    /// A [`FlushError`] if the connection closes before the server answers.
+    pub async fn drain(&mut self) -> Result<(), FlushError> {
+        if self.shared.state() == State::Closed {
+            return Err(FlushErrorKind::Closed.into());
+        }
+        self.unsubscribed = true;
+        let (done, confirmed) = oneshot::channel();
+        let sid = self.sid;
+        self.shared.write(|out| {
+            out.push_with(|b| encoder::write_unsub(b, sid, None));
+            out.ping(PongWaiter::CloseSubs {
+                sids: vec![sid],
+                done: Some(done),
+            });
+        });
+        confirmed
+            .await
+            .map_err(|_| FlushError::new(FlushErrorKind::Closed))
+    }
+
+    fn ensure_open(&self) -> Result<(), SubscribeError> {
+        if self.shared.state() == State::Closed {
+            return Err(SubscribeErrorKind::Closed.into());
+        }
+        Ok(())
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        match self.receiver.poll_recv(cx) {
+            Poll::Ready(Some(message)) => {
+                self.pending.release(message.length);
+                Poll::Ready(Some(message))
+            }
+            other => other,
+        }
+    }
+}
+
+impl Stream for Subscriber {
+    type Item = Message;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.pending.reader_gone.store(true, Ordering::Relaxed);
+        if !self.unsubscribed {
+            self.shared.unsubscribe(self.sid, None);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Attribute macros (`#[service]`, `#[endpoint]`) for nats-micro. Arrive with their own issue.

