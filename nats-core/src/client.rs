@@ -267,8 +267,12 @@ impl Client {
         }
         let defaults = &shared.options;
         let pending = Arc::new(SubPending::new(
-            options.pending_msgs_limit.unwrap_or(defaults.pending_msgs_limit),
-            options.pending_bytes_limit.unwrap_or(defaults.pending_bytes_limit),
+            options
+                .pending_msgs_limit
+                .unwrap_or(defaults.pending_msgs_limit),
+            options
+                .pending_bytes_limit
+                .unwrap_or(defaults.pending_bytes_limit),
         ));
         let (sender, receiver) = mpsc::unbounded_channel();
         let sid = shared.next_sid();
@@ -353,7 +357,12 @@ impl Client {
         let shared = self.shared();
         let (ticket, reply) = shared.mux.register();
         shared
-            .publish(subject, Some(&ticket.reply), request.headers.as_ref(), &request.payload)
+            .publish(
+                subject,
+                Some(&ticket.reply),
+                request.headers.as_ref(),
+                &request.payload,
+            )
             .await?;
         let timeout = request.timeout.unwrap_or(shared.options.request_timeout);
         let message = match tokio::time::timeout(timeout, reply).await {
@@ -527,7 +536,12 @@ impl Client {
     /// Every server known: the configured ones, then those the cluster announced.
     pub fn servers(&self) -> Vec<String> {
         let shared = self.shared();
-        let mut all: Vec<String> = shared.servers.read().iter().map(ToString::to_string).collect();
+        let mut all: Vec<String> = shared
+            .servers
+            .read()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         all.extend(shared.discovered.read().iter().cloned());
         all
     }

@@ -14,6 +14,7 @@ use crate::proto::info::ConnectInfo;
 use crate::proto::parser::{Parser, ServerOp};
 use crate::proto::ServerInfo;
 use crate::server_addr::ServerAddr;
+use crate::shared::Shared;
 
 /// Size of the first read buffer; it grows as large messages need.
 pub(crate) const READ_BUFFER: usize = 64 * 1024;
@@ -45,6 +46,31 @@ pub(crate) async fn connect_any(
         }
     }
     Err(last)
+}
+
+/// The servers to try after losing `lost`: the configured ones after it, then the ones the
+/// cluster announced, and `lost` itself last.
+pub(crate) fn reconnect_order(shared: &Shared, lost: &ServerAddr) -> Vec<ServerAddr> {
+    let configured = shared.servers.read().clone();
+    let start = configured
+        .iter()
+        .position(|a| a == lost)
+        .map_or(0, |i| i + 1);
+    let mut order: Vec<ServerAddr> = configured[start..]
+        .iter()
+        .chain(&configured[..start])
+        .filter(|a| *a != lost)
+        .cloned()
+        .collect();
+    for url in shared.discovered.read().iter() {
+        if let Ok(addr) = url.parse::<ServerAddr>() {
+            if !order.contains(&addr) && addr != *lost {
+                order.push(addr);
+            }
+        }
+    }
+    order.push(lost.clone());
+    order
 }
 
 /// Dials `addr` and performs the handshake, all within the connect timeout.
@@ -182,7 +208,10 @@ async fn next_op(
 }
 
 fn server_error(addr: &ServerAddr, text: String) -> ConnectError {
-    let kind = if text.to_ascii_lowercase().contains("authorization violation") {
+    let kind = if text
+        .to_ascii_lowercase()
+        .contains("authorization violation")
+    {
         ConnectErrorKind::AuthorizationViolation
     } else {
         ConnectErrorKind::ServerError

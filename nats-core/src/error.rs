@@ -74,7 +74,9 @@ impl<K: fmt::Debug> fmt::Debug for Error<K> {
 
 impl<K: fmt::Debug + fmt::Display> StdError for Error<K> {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(|s| s as &(dyn StdError + 'static))
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
     }
 }
 
@@ -242,7 +244,10 @@ mod tests {
     fn display_joins_kind_and_source() {
         let err = PublishError::from(SubjectError::Whitespace);
         assert_eq!(err.kind(), PublishErrorKind::InvalidSubject);
-        assert_eq!(err.to_string(), "invalid subject: subject contains whitespace");
+        assert_eq!(
+            err.to_string(),
+            "invalid subject: subject contains whitespace"
+        );
         assert!(StdError::source(&err).is_some());
         let err = RequestError::new(RequestErrorKind::NoResponders);
         assert_eq!(err.to_string(), "no responders");

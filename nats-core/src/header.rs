@@ -288,8 +288,9 @@ mod tests {
         let b = parse_header_block(b"NATS/1.0 503\r\n\r\n").expect("parses");
         assert_eq!(b.status, Some(StatusCode::NO_RESPONDERS));
         assert_eq!(b.description, None);
-        let b = parse_header_block(b"NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: 1\r\n\r\n")
-            .expect("parses");
+        let b =
+            parse_header_block(b"NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: 1\r\n\r\n")
+                .expect("parses");
         assert_eq!(b.status, Some(StatusCode::TIMEOUT));
         assert_eq!(b.description.as_deref(), Some("Request Timeout"));
         assert_eq!(b.headers.get("Nats-Pending-Messages"), Some("1"));
@@ -297,10 +298,22 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        assert_eq!(parse_header_block(b"HTTP/1.1 200\r\n\r\n"), Err(HeaderParseError::Version));
-        assert_eq!(parse_header_block(b"NATS/1.0 abc\r\n\r\n"), Err(HeaderParseError::Status));
-        assert_eq!(parse_header_block(b"NATS/1.0\r\nnocolon\r\n\r\n"), Err(HeaderParseError::Line));
-        assert_eq!(parse_header_block(&[0xff, 0xfe]), Err(HeaderParseError::Utf8));
+        assert_eq!(
+            parse_header_block(b"HTTP/1.1 200\r\n\r\n"),
+            Err(HeaderParseError::Version)
+        );
+        assert_eq!(
+            parse_header_block(b"NATS/1.0 abc\r\n\r\n"),
+            Err(HeaderParseError::Status)
+        );
+        assert_eq!(
+            parse_header_block(b"NATS/1.0\r\nnocolon\r\n\r\n"),
+            Err(HeaderParseError::Line)
+        );
+        assert_eq!(
+            parse_header_block(&[0xff, 0xfe]),
+            Err(HeaderParseError::Utf8)
+        );
     }
 
     #[test]
@@ -309,10 +322,16 @@ mod tests {
         h.insert("Good", "ok");
         assert_eq!(h.validate(), Ok(()));
         h.insert("Bad Name", "x");
-        assert_eq!(h.validate(), Err(HeaderError::InvalidName("Bad Name".into())));
+        assert_eq!(
+            h.validate(),
+            Err(HeaderError::InvalidName("Bad Name".into()))
+        );
         let mut h = HeaderMap::new();
         h.insert("Inject", "x\r\nPUB a 1");
-        assert_eq!(h.validate(), Err(HeaderError::InvalidValue("Inject".into())));
+        assert_eq!(
+            h.validate(),
+            Err(HeaderError::InvalidValue("Inject".into()))
+        );
     }
 
     #[test]

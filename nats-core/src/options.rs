@@ -41,6 +41,9 @@ pub struct ConnectOptions {
     pub(crate) verbose: bool,
     pub(crate) no_echo: bool,
     pub(crate) connect_timeout: Duration,
+    pub(crate) allow_reconnect: bool,
+    pub(crate) max_reconnect_attempts: Option<u32>,
+    pub(crate) reconnect_time_wait: Duration,
     pub(crate) ping_interval: Duration,
     pub(crate) max_outstanding_pings: u32,
     pub(crate) inbox_prefix: String,
@@ -64,6 +67,9 @@ impl Default for ConnectOptions {
             verbose: false,
             no_echo: false,
             connect_timeout: Duration::from_secs(2),
+            allow_reconnect: true,
+            max_reconnect_attempts: Some(60),
+            reconnect_time_wait: Duration::from_secs(2),
             ping_interval: Duration::from_secs(120),
             max_outstanding_pings: 2,
             inbox_prefix: "_INBOX".to_owned(),
@@ -89,6 +95,9 @@ impl fmt::Debug for ConnectOptions {
             .field("verbose", &self.verbose)
             .field("no_echo", &self.no_echo)
             .field("connect_timeout", &self.connect_timeout)
+            .field("allow_reconnect", &self.allow_reconnect)
+            .field("max_reconnect_attempts", &self.max_reconnect_attempts)
+            .field("reconnect_time_wait", &self.reconnect_time_wait)
             .field("ping_interval", &self.ping_interval)
             .field("max_outstanding_pings", &self.max_outstanding_pings)
             .field("inbox_prefix", &self.inbox_prefix)
@@ -106,8 +115,9 @@ impl fmt::Debug for ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// The defaults of nats-py: connect timeout 2 s, ping every 120 s, 2 outstanding pings,
-    /// drain timeout 30 s, 2 MiB pending size, `_INBOX` prefix.
+    /// The defaults of nats-py: connect timeout 2 s, reconnect with 2 s between rounds and 60
+    /// rounds at most, ping every 120 s, 2 outstanding pings, drain timeout 30 s, 2 MiB
+    /// pending size, `_INBOX` prefix.
     pub fn new() -> Self {
         Self::default()
     }
@@ -147,6 +157,27 @@ impl ConnectOptions {
     /// Time allowed for the TCP connection and the handshake with one server.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Whether to reconnect when the connection is lost (default true). Subscriptions are
+    /// sent again and what was published meanwhile (up to `pending_size`) is written to the
+    /// new connection.
+    pub fn allow_reconnect(mut self, allow: bool) -> Self {
+        self.allow_reconnect = allow;
+        self
+    }
+
+    /// Rounds over the server list before giving up and closing (default 60); `None` tries
+    /// for ever.
+    pub fn max_reconnect_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.max_reconnect_attempts = attempts;
+        self
+    }
+
+    /// Pause between two rounds over the server list (default 2 s).
+    pub fn reconnect_time_wait(mut self, wait: Duration) -> Self {
+        self.reconnect_time_wait = wait;
         self
     }
 
@@ -203,7 +234,11 @@ impl ConnectOptions {
     }
 
     /// User and password to authenticate with.
-    pub fn user_and_password(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn user_and_password(
+        mut self,
+        user: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         self.user = Some(user.into());
         self.password = Some(password.into());
         self

@@ -41,8 +41,10 @@ pub(crate) struct Outbox {
     tail: BytesMut,
     /// Bytes in `chunks` and `tail`.
     len: usize,
-    /// Waiters for the `PONG`s of the `PING`s written so far, oldest first.
-    pub(crate) pongs: VecDeque<PongWaiter>,
+    /// Waiters for the `PONG`s of `PING`s handed to the socket, oldest first.
+    sent_pings: VecDeque<PongWaiter>,
+    /// Waiters for the `PONG`s of `PING`s still in this buffer.
+    queued_pings: VecDeque<PongWaiter>,
     /// Messages published since the start.
     pub(crate) out_msgs: u64,
     /// Payload bytes (headers included) published since the start.
@@ -100,14 +102,40 @@ impl Outbox {
     /// Appends a `PING` and the waiter of its `PONG`.
     pub(crate) fn ping(&mut self, waiter: PongWaiter) {
         self.push_raw(encoder::PING);
-        self.pongs.push_back(waiter);
+        self.queued_pings.push_back(waiter);
     }
 
-    /// Takes everything there is to write, in order.
+    /// The waiter of the oldest `PING` sent, for the `PONG` just read.
+    pub(crate) fn pong(&mut self) -> Option<PongWaiter> {
+        self.sent_pings.pop_front()
+    }
+
+    /// Takes everything there is to write, in order; its `PING`s count as sent.
     pub(crate) fn take(&mut self) -> Vec<Bytes> {
         self.seal_tail();
         self.len = 0;
+        self.sent_pings.append(&mut self.queued_pings);
         self.chunks.drain(..).collect()
+    }
+
+    /// Puts `bytes` in front of everything queued: what a new connection must send first.
+    pub(crate) fn push_front(&mut self, bytes: Bytes) {
+        self.seal_tail();
+        self.len += bytes.len();
+        self.chunks.push_front(bytes);
+    }
+
+    /// The waiters of `PING`s sent on a connection that was lost: no `PONG` will come for
+    /// them. Those still queued stay, as their `PING`s go out on the next connection.
+    pub(crate) fn take_lost_pings(&mut self) -> VecDeque<PongWaiter> {
+        std::mem::take(&mut self.sent_pings)
+    }
+
+    /// Every waiter, sent or queued: the client is closing.
+    pub(crate) fn take_all_pings(&mut self) -> impl Iterator<Item = PongWaiter> {
+        let mut all = std::mem::take(&mut self.sent_pings);
+        all.append(&mut self.queued_pings);
+        all.into_iter()
     }
 
     /// Moves the tail, if it holds anything, to the chunks.
@@ -143,6 +171,27 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(out.out_msgs, 2);
         assert_eq!(out.out_bytes, 1 + ZERO_COPY_THRESHOLD as u64);
+    }
+
+    #[test]
+    fn pings_count_as_sent_once_taken() {
+        let mut out = Outbox::default();
+        out.ping(PongWaiter::KeepAlive);
+        assert!(out.pong().is_none(), "a queued PING cannot be answered");
+        let _ = out.take();
+        out.ping(PongWaiter::KeepAlive);
+        assert!(matches!(out.pong(), Some(PongWaiter::KeepAlive)));
+        assert!(out.pong().is_none());
+        assert_eq!(out.take_lost_pings().len(), 0);
+        assert_eq!(out.take_all_pings().count(), 1);
+    }
+
+    #[test]
+    fn push_front_goes_before_everything() {
+        let mut out = Outbox::default();
+        out.push_raw(b"PUB a 0\r\n\r\n");
+        out.push_front(Bytes::from_static(b"SUB a 1\r\n"));
+        assert_eq!(concat(out.take()), b"SUB a 1\r\nPUB a 0\r\n\r\n");
     }
 
     #[test]

@@ -109,7 +109,10 @@ impl RequestMany {
     }
 
     /// Reads replies from `replies` until a limit is reached.
-    pub(crate) async fn collect(&self, replies: &mut Subscriber) -> Result<Vec<Message>, RequestError> {
+    pub(crate) async fn collect(
+        &self,
+        replies: &mut Subscriber,
+    ) -> Result<Vec<Message>, RequestError> {
         let deadline = Instant::now() + self.timeout;
         let mut collected = Vec::new();
         loop {

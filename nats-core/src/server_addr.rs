@@ -83,11 +83,14 @@ impl FromStr for ServerAddr {
             "nats" | "tls" => {}
             other => return Err(invalid(format!("{input:?}: unsupported scheme {other:?}"))),
         }
-        if url.host_str().map_or(true, str::is_empty) {
+        if url.host_str().is_none_or(str::is_empty) {
             return Err(invalid(format!("{input:?}: no host")));
         }
         if !matches!(url.path(), "" | "/") {
-            return Err(invalid(format!("{input:?}: unexpected path {:?}", url.path())));
+            return Err(invalid(format!(
+                "{input:?}: unexpected path {:?}",
+                url.path()
+            )));
         }
         Ok(ServerAddr { url })
     }
@@ -173,7 +176,10 @@ mod tests {
     #[test]
     fn forms_of_addresses() {
         let a: ServerAddr = "nats://127.0.0.1:4333".parse().expect("valid");
-        assert_eq!((a.host(), a.port(), a.scheme()), ("127.0.0.1", 4333, "nats"));
+        assert_eq!(
+            (a.host(), a.port(), a.scheme()),
+            ("127.0.0.1", 4333, "nats")
+        );
         let a: ServerAddr = "localhost".parse().expect("valid");
         assert_eq!((a.host(), a.port()), ("localhost", 4222));
         let a: ServerAddr = "example.com:5000".parse().expect("valid");
@@ -188,7 +194,13 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_named() {
-        for bad in ["", "http://h:1", "nats://:4222", "nats://h:notaport", "nats://h:1/path"] {
+        for bad in [
+            "",
+            "http://h:1",
+            "nats://:4222",
+            "nats://h:notaport",
+            "nats://h:1/path",
+        ] {
             let err = bad.parse::<ServerAddr>().expect_err(bad);
             assert_eq!(err.kind(), ConnectErrorKind::InvalidAddress, "{bad}");
         }

@@ -153,7 +153,10 @@ pub(crate) struct Receivers {
 }
 
 impl Shared {
-    pub(crate) fn new(options: ConnectOptions, servers: Vec<ServerAddr>) -> (Arc<Shared>, Receivers) {
+    pub(crate) fn new(
+        options: ConnectOptions,
+        servers: Vec<ServerAddr>,
+    ) -> (Arc<Shared>, Receivers) {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let mux = Arc::new(RequestMux::new(&options.inbox_prefix));
@@ -212,10 +215,15 @@ impl Shared {
     /// Records what the server said about itself.
     pub(crate) fn set_info(&self, info: ServerInfo) {
         self.max_payload.store(
-            if info.max_payload == 0 { usize::MAX } else { info.max_payload },
+            if info.max_payload == 0 {
+                usize::MAX
+            } else {
+                info.max_payload
+            },
             Ordering::Relaxed,
         );
-        self.headers_supported.store(info.headers, Ordering::Relaxed);
+        self.headers_supported
+            .store(info.headers, Ordering::Relaxed);
         *self.info.write() = Arc::new(info);
     }
 
@@ -307,7 +315,11 @@ impl Shared {
     /// for the new sid the connection task can find it.
     pub(crate) fn subscribe(&self, new: NewSubscription) -> bool {
         let (sid, subject, queue) = (new.sid, new.subject.clone(), new.queue.clone());
-        if self.commands.send(Command::Subscribe(Box::new(new))).is_err() {
+        if self
+            .commands
+            .send(Command::Subscribe(Box::new(new)))
+            .is_err()
+        {
             return false;
         }
         self.write(|out| out.push_with(|b| encoder::write_sub(b, &subject, queue.as_deref(), sid)));

@@ -197,11 +197,26 @@ mod tests {
         assert_eq!(validate_publish_subject("a.b.c"), Ok(()));
         assert_eq!(validate_publish_subject("$SRV.PING"), Ok(()));
         assert_eq!(validate_publish_subject(""), Err(SubjectError::Empty));
-        assert_eq!(validate_publish_subject("a..b"), Err(SubjectError::EmptyToken));
-        assert_eq!(validate_publish_subject(".a"), Err(SubjectError::EmptyToken));
-        assert_eq!(validate_publish_subject("a."), Err(SubjectError::EmptyToken));
-        assert_eq!(validate_publish_subject("a b"), Err(SubjectError::Whitespace));
-        assert_eq!(validate_publish_subject("a\r\nPUB"), Err(SubjectError::Whitespace));
+        assert_eq!(
+            validate_publish_subject("a..b"),
+            Err(SubjectError::EmptyToken)
+        );
+        assert_eq!(
+            validate_publish_subject(".a"),
+            Err(SubjectError::EmptyToken)
+        );
+        assert_eq!(
+            validate_publish_subject("a."),
+            Err(SubjectError::EmptyToken)
+        );
+        assert_eq!(
+            validate_publish_subject("a b"),
+            Err(SubjectError::Whitespace)
+        );
+        assert_eq!(
+            validate_publish_subject("a\r\nPUB"),
+            Err(SubjectError::Whitespace)
+        );
         assert_eq!(validate_publish_subject("a.*"), Err(SubjectError::Wildcard));
         assert_eq!(validate_publish_subject("a.>"), Err(SubjectError::Wildcard));
         assert_eq!(validate_publish_subject("a.b*"), Ok(()));
@@ -216,15 +231,27 @@ mod tests {
             validate_subscribe_subject("a.>.c"),
             Err(SubjectError::MisplacedWildcard)
         );
-        assert_eq!(validate_subscribe_subject("a..c"), Err(SubjectError::EmptyToken));
-        assert_eq!(validate_subscribe_subject("a\tb"), Err(SubjectError::Whitespace));
+        assert_eq!(
+            validate_subscribe_subject("a..c"),
+            Err(SubjectError::EmptyToken)
+        );
+        assert_eq!(
+            validate_subscribe_subject("a\tb"),
+            Err(SubjectError::Whitespace)
+        );
     }
 
     #[test]
     fn queue_groups() {
         assert_eq!(validate_queue_group("workers"), Ok(()));
-        assert_eq!(validate_queue_group(""), Err(SubjectError::InvalidQueueGroup));
-        assert_eq!(validate_queue_group("a b"), Err(SubjectError::InvalidQueueGroup));
+        assert_eq!(
+            validate_queue_group(""),
+            Err(SubjectError::InvalidQueueGroup)
+        );
+        assert_eq!(
+            validate_queue_group("a b"),
+            Err(SubjectError::InvalidQueueGroup)
+        );
     }
 
     #[test]

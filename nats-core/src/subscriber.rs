@@ -149,8 +149,12 @@ impl Subscriber {
 
     /// Changes the pending limits (messages, bytes) past which messages are dropped.
     pub fn set_pending_limits(&self, msgs: usize, bytes: usize) {
-        self.pending.limit_msgs.store(msgs.max(1), Ordering::Relaxed);
-        self.pending.limit_bytes.store(bytes.max(1), Ordering::Relaxed);
+        self.pending
+            .limit_msgs
+            .store(msgs.max(1), Ordering::Relaxed);
+        self.pending
+            .limit_bytes
+            .store(bytes.max(1), Ordering::Relaxed);
     }
 
     /// Unsubscribes now. Messages already received can still be read; then the stream ends.

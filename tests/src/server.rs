@@ -122,6 +122,15 @@ impl NatsServer {
     /// seconds (for example because something else took the port meanwhile).
     pub fn restart(&mut self) {
         self.stop();
+        self.start_again();
+    }
+
+    /// Starts the server again after [`stop`](Self::stop), on the same port and store.
+    ///
+    /// # Panics
+    ///
+    /// As [`restart`](Self::restart).
+    pub fn start_again(&mut self) {
         let (child, reader, logs, _) = launch(&self.args, Some(self.port));
         self.child = child;
         self.reader = Some(reader);
@@ -158,8 +167,9 @@ impl NatsServer {
         }
     }
 
-    /// Kills the process and waits for it and for its log reader.
-    fn stop(&mut self) {
+    /// Kills the process and waits for it and for its log reader, as a crash would end it;
+    /// [`start_again`](Self::start_again) brings it back.
+    pub fn stop(&mut self) {
         // Errors mean the process has already exited, which is what we want.
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -93,7 +93,10 @@ impl Dispatcher {
             Command::Unsubscribe { sid, max: None } => {
                 self.subs.remove(&sid);
             }
-            Command::Unsubscribe { sid, max: Some(max) } => {
+            Command::Unsubscribe {
+                sid,
+                max: Some(max),
+            } => {
                 if let Some(sub) = self.subs.get_mut(&sid) {
                     sub.max = Some(max);
                     if sub.delivered >= max {
@@ -147,7 +150,9 @@ impl Dispatcher {
     /// Sends a keep-alive `PING`; ends the session if too many went unanswered.
     pub(crate) fn keep_alive(&mut self) {
         if self.outstanding_pings >= self.shared.options.max_outstanding_pings {
-            self.exit = Some(Exit::Lost("stale connection: server did not answer PING".into()));
+            self.exit = Some(Exit::Lost(
+                "stale connection: server did not answer PING".into(),
+            ));
             return;
         }
         self.outstanding_pings += 1;
@@ -169,8 +174,12 @@ impl Dispatcher {
     /// Publishes the counters of what was read since the last call.
     pub(crate) fn flush_stats(&mut self) {
         if self.in_msgs > 0 {
-            self.shared.in_msgs.fetch_add(self.in_msgs, Ordering::Relaxed);
-            self.shared.in_bytes.fetch_add(self.in_bytes, Ordering::Relaxed);
+            self.shared
+                .in_msgs
+                .fetch_add(self.in_msgs, Ordering::Relaxed);
+            self.shared
+                .in_bytes
+                .fetch_add(self.in_bytes, Ordering::Relaxed);
             self.in_msgs = 0;
             self.in_bytes = 0;
         }
@@ -216,12 +225,19 @@ impl Dispatcher {
 
     fn pong(&mut self) {
         self.outstanding_pings = 0;
-        let waiter = self.shared.outbox.lock().pongs.pop_front();
+        let waiter = self.shared.outbox.lock().pong();
+        if let Some(waiter) = waiter {
+            self.complete(waiter);
+        }
+    }
+
+    /// Acts on a `PING` that was answered, or that can no longer be.
+    fn complete(&mut self, waiter: PongWaiter) {
         match waiter {
-            Some(PongWaiter::Flush(done)) => {
+            PongWaiter::Flush(done) => {
                 let _ = done.send(());
             }
-            Some(PongWaiter::CloseSubs { sids, done }) => {
+            PongWaiter::CloseSubs { sids, done } => {
                 for sid in sids {
                     self.subs.remove(&sid);
                 }
@@ -229,7 +245,36 @@ impl Dispatcher {
                     let _ = done.send(());
                 }
             }
-            Some(PongWaiter::KeepAlive) | None => {}
+            PongWaiter::KeepAlive => {}
+        }
+    }
+
+    /// The connection was lost: `PING`s sent on it will not be answered. Flushes waiting on
+    /// them get a new `PING`, sent on the next connection; subscriptions being drained are
+    /// gone with the connection, so they end.
+    pub(crate) fn connection_lost(&mut self) {
+        self.outstanding_pings = 0;
+        let lost = self.shared.outbox.lock().take_lost_pings();
+        for waiter in lost {
+            match waiter {
+                PongWaiter::Flush(done) => self.shared.ping(PongWaiter::Flush(done)),
+                other => self.complete(other),
+            }
+        }
+    }
+
+    /// Queues, in front of everything else, the `SUB` (and `UNSUB <max>`) of every live
+    /// subscription, for a new connection.
+    pub(crate) fn resubscribe(&mut self) {
+        let mut buf = bytes::BytesMut::new();
+        for (sid, sub) in &self.subs {
+            encoder::write_sub(&mut buf, &sub.subject, sub.queue.as_deref(), *sid);
+            if let Some(max) = sub.max {
+                encoder::write_unsub(&mut buf, *sid, Some(max.saturating_sub(sub.delivered)));
+            }
+        }
+        if !buf.is_empty() {
+            self.shared.outbox.lock().push_front(buf.freeze());
         }
     }
 
@@ -258,7 +303,8 @@ impl Dispatcher {
     pub(crate) fn shut_down(&mut self) {
         self.subs.clear();
         self.shared.mux.clear();
-        self.shared.outbox.lock().pongs.clear();
+        let waiters: Vec<PongWaiter> = self.shared.outbox.lock().take_all_pings().collect();
+        drop(waiters);
         self.flush_stats();
     }
 }

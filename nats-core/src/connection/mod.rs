@@ -9,6 +9,7 @@
 mod dispatcher;
 mod writer;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,9 +19,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use crate::connector::{Connection, READ_BUFFER};
+use crate::connector::{self, Connection, READ_BUFFER};
 use crate::event::Event;
 use crate::proto::parser::{ParseError, Parser};
+use crate::server_addr::ServerAddr;
 use crate::shared::{Command, Shared, State};
 use dispatcher::{Dispatcher, Exit};
 
@@ -30,6 +32,9 @@ pub(crate) fn spawn(
     connection: Connection,
     commands: mpsc::UnboundedReceiver<Command>,
 ) {
+    shared.set_info(connection.info.clone());
+    *shared.connected_addr.write() = Some(connection.addr.clone());
+    shared.set_state(State::Connected);
     tokio::spawn(run(shared, connection, commands));
 }
 
@@ -39,18 +44,32 @@ async fn run(
     commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let mut dispatcher = Dispatcher::new(Arc::clone(&shared), commands);
-    shared.set_info(connection.info.clone());
-    *shared.connected_addr.write() = Some(connection.addr.clone());
-    shared.set_state(State::Connected);
     shared.emit(Event::Connected);
-
-    match session(&shared, &mut dispatcher, &mut connection).await {
-        Exit::Close => {}
-        Exit::Lost(reason) => {
-            tracing::warn!(server = %connection.addr, %reason, "connection lost");
-            shared.record_error(reason);
-            shared.emit(Event::Disconnected);
+    loop {
+        let reason = match session(&shared, &mut dispatcher, &mut connection).await {
+            Exit::Close => break,
+            Exit::Lost(reason) => reason,
+        };
+        tracing::warn!(server = %connection.addr, %reason, "connection lost");
+        shared.record_error(reason);
+        shared.emit(Event::Disconnected);
+        dispatcher.connection_lost();
+        if !shared.options.allow_reconnect {
+            break;
         }
+        shared.set_state(State::Reconnecting);
+        *shared.connected_addr.write() = None;
+        let Some(next) = reconnect(&shared, &mut dispatcher, &connection.addr).await else {
+            break;
+        };
+        connection = next;
+        dispatcher.resubscribe();
+        shared.set_info(connection.info.clone());
+        *shared.connected_addr.write() = Some(connection.addr.clone());
+        shared.reconnects.fetch_add(1, Ordering::Relaxed);
+        shared.set_state(State::Connected);
+        shared.writer_wake.notify_one();
+        shared.emit(Event::Reconnected);
     }
 
     shared.set_state(State::Closed);
@@ -61,8 +80,54 @@ async fn run(
     shared.closed.send_replace(true);
 }
 
+/// Walks the server pool, round after round, until a server accepts, the attempts run out
+/// or the user closes the client. Commands keep being served meanwhile.
+async fn reconnect(
+    shared: &Shared,
+    dispatcher: &mut Dispatcher,
+    lost: &ServerAddr,
+) -> Option<Connection> {
+    let options = &shared.options;
+    let mut rounds = 0u32;
+    loop {
+        for addr in connector::reconnect_order(shared, lost) {
+            dispatcher.run_queued_commands();
+            if dispatcher.take_exit().is_some() {
+                return None;
+            }
+            match connector::connect_one(&addr, options).await {
+                Ok(connection) => return Some(connection),
+                Err(err) => tracing::debug!(server = %addr, error = %err, "reconnect failed"),
+            }
+        }
+        rounds += 1;
+        if options.max_reconnect_attempts.is_some_and(|max| rounds >= max) {
+            shared.record_error(format!("gave up reconnecting after {rounds} rounds"));
+            return None;
+        }
+        let pause = tokio::time::sleep(options.reconnect_time_wait);
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                _ = &mut pause => break,
+                command = dispatcher.next_command() => match command {
+                    Some(command) => dispatcher.handle_command(command),
+                    None => return None,
+                },
+            }
+            if dispatcher.take_exit().is_some() {
+                return None;
+            }
+        }
+    }
+}
+
 /// Reads and writes on one socket until the session ends.
-async fn session(shared: &Shared, dispatcher: &mut Dispatcher, connection: &mut Connection) -> Exit {
+async fn session(
+    shared: &Shared,
+    dispatcher: &mut Dispatcher,
+    connection: &mut Connection,
+) -> Exit {
     let (mut reader, mut writer) = connection.stream.split();
     let reading = read_loop(
         dispatcher,

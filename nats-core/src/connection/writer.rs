@@ -14,7 +14,10 @@ const MAX_IOVECS: usize = 64;
 /// Writes the outbox until the connection closes or breaks.
 ///
 /// Returns `Ok` after writing everything that was queued once closing began.
-pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(shared: &Shared, writer: &mut W) -> io::Result<()> {
+pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
+    shared: &Shared,
+    writer: &mut W,
+) -> io::Result<()> {
     loop {
         let mut batch = shared.outbox.lock().take();
         if batch.is_empty() {
@@ -82,7 +85,9 @@ mod tests {
                 .expect("read");
             got
         });
-        write_all_vectored(&mut client, &mut chunks).await.expect("write");
+        write_all_vectored(&mut client, &mut chunks)
+            .await
+            .expect("write");
         drop(client);
         assert_eq!(reader.await.expect("join"), expected);
     }

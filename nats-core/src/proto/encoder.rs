@@ -186,9 +186,9 @@ mod tests {
         use crate::proto::parser::{Parser, ServerOp};
         let mut headers = HeaderMap::new();
         headers.append("K", "v");
-        let mut buf = BytesMut::from(&encoded(|b| {
-            write_publish(b, "x.y", Some("r"), Some(&headers), b"body")
-        })[..]);
+        let mut buf = BytesMut::from(
+            &encoded(|b| write_publish(b, "x.y", Some("r"), Some(&headers), b"body"))[..],
+        );
         // A server relays HPUB as HMSG with a sid: rewrite the control line the way it does.
         let text = String::from_utf8(buf.to_vec()).expect("utf8");
         let relayed = text.replacen("HPUB x.y r", "HMSG x.y 5 r", 1);

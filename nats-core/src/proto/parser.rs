@@ -200,7 +200,11 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
 }
 
 /// Parses `<subject> <sid> [reply] [<header bytes>] <total bytes>` from a `MSG`/`HMSG` line.
-fn parse_msg_args(line: &Bytes, op_len: usize, has_headers: bool) -> Result<PendingMsg, ParseError> {
+fn parse_msg_args(
+    line: &Bytes,
+    op_len: usize,
+    has_headers: bool,
+) -> Result<PendingMsg, ParseError> {
     let op = if has_headers { "HMSG" } else { "MSG" };
     let invalid = |reason| ParseError::InvalidArgs { op, reason };
     let content_len = trim_line_end(line).len();
@@ -238,7 +242,8 @@ fn parse_msg_args(line: &Bytes, op_len: usize, has_headers: bool) -> Result<Pend
         None
     };
     let sizes = &args[if has_reply { 3 } else { 2 }..count];
-    let total_len = number(sizes[sizes.len() - 1]).ok_or_else(|| invalid("size is not a number"))?;
+    let total_len =
+        number(sizes[sizes.len() - 1]).ok_or_else(|| invalid("size is not a number"))?;
     let header_len = if has_headers {
         let h = number(sizes[0]).ok_or_else(|| invalid("header size is not a number"))?;
         if h > total_len {
@@ -263,8 +268,7 @@ fn parse_usize(digits: &[u8]) -> Option<usize> {
         return None;
     }
     digits.iter().try_fold(0usize, |acc, d| {
-        d.is_ascii_digit()
-            .then(|| acc * 10 + usize::from(d - b'0'))
+        d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0'))
     })
 }
 

@@ -151,7 +151,11 @@ fn garbage_is_an_error_not_a_panic() {
     ];
     for case in cases {
         let result = parse_chunks(&[case]);
-        assert!(result.is_err(), "{:?} gave {result:?}", String::from_utf8_lossy(case));
+        assert!(
+            result.is_err(),
+            "{:?} gave {result:?}",
+            String::from_utf8_lossy(case)
+        );
     }
 }
 
