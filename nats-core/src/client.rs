@@ -504,6 +504,11 @@ impl Client {
         self.state() == State::Connected
     }
 
+    /// Whether the client is making its first connection.
+    pub fn is_connecting(&self) -> bool {
+        self.state() == State::Connecting
+    }
+
     /// Whether the client is closed.
     pub fn is_closed(&self) -> bool {
         self.state() == State::Closed

@@ -1,5 +1,5 @@
-//! The NATS client protocol without I/O: [`parser`] reads server operations from bytes,
-//! [`encoder`] writes client operations into bytes, [`info`] holds the JSON of `INFO` and
+//! The NATS client protocol without I/O: `parser` reads server operations from bytes,
+//! `encoder` writes client operations into bytes, [`info`] holds the JSON of `INFO` and
 //! `CONNECT`.
 
 pub(crate) mod encoder;
