@@ -111,8 +111,8 @@ fi
 if [[ "$with_python_peers" -eq 1 ]]; then
     ensure_venv
     if ! "$venv/bin/python" -c 'import nats' >/dev/null 2>&1; then
-        log "pip install nats-py"
-        pip_install nats-py
+        log "pip install nats-py==2.16.0"
+        pip_install "nats-py==2.16.0"
     fi
 fi
 

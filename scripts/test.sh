@@ -9,7 +9,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 # The installer prints `NATS_SERVER_BIN=<path>` as its last stdout line.
-resolved="$(./scripts/install-nats-server.sh | tail -n 1)"
+resolved="$(./scripts/install-nats-server.sh --with-python-peers | tail -n 1)"
 NATS_SERVER_BIN="${resolved#NATS_SERVER_BIN=}"
 export NATS_SERVER_BIN
 
