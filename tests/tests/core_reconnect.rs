@@ -84,7 +84,10 @@ async fn requests_work_after_a_reconnect() {
     server.restart();
     wait_for_state(&client, State::Connected).await;
     client.flush().await.expect("flush");
-    let reply = client.request("echo", "two").await.expect("request after reconnect");
+    let reply = client
+        .request("echo", "two")
+        .await
+        .expect("request after reconnect");
     assert_eq!(&reply.payload[..], b"two");
 }
 
@@ -99,7 +102,9 @@ async fn without_reconnect_the_client_closes_on_server_loss() {
     let mut sub = client.subscribe("x").await.expect("subscribe");
     server.stop();
     wait_for_state(&client, State::Closed).await;
-    let ended = tokio::time::timeout(WAIT, sub.next()).await.expect("stream ends");
+    let ended = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("stream ends");
     assert!(ended.is_none());
     assert!(client.last_error().is_some());
 }

@@ -101,7 +101,10 @@ async fn reconnect(
             }
         }
         rounds += 1;
-        if options.max_reconnect_attempts.is_some_and(|max| rounds >= max) {
+        if options
+            .max_reconnect_attempts
+            .is_some_and(|max| rounds >= max)
+        {
             shared.record_error(format!("gave up reconnecting after {rounds} rounds"));
             return None;
         }
