@@ -110,8 +110,8 @@ pub enum SubjectError {
     /// A publish subject holds the wildcard `*` or `>` as a token.
     #[error("wildcards are not allowed in a publish subject")]
     Wildcard,
-    /// `>` is not the last token, or a wildcard is part of a longer token.
-    #[error("wildcard must be a whole token, and '>' must be the last one")]
+    /// `>` is not the last token of a subscription subject.
+    #[error("'>' must be the last token")]
     MisplacedWildcard,
     /// A queue group name is empty or holds whitespace.
     #[error("queue group must be non-empty and without whitespace")]

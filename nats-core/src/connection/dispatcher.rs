@@ -49,8 +49,6 @@ pub(crate) struct Dispatcher {
     outstanding_pings: u32,
     /// Set when a command or the server ends the session; read by the loop after each step.
     exit: Option<Exit>,
-    in_msgs: u64,
-    in_bytes: u64,
 }
 
 impl Dispatcher {
@@ -61,8 +59,6 @@ impl Dispatcher {
             subs: HashMap::new(),
             outstanding_pings: 0,
             exit: None,
-            in_msgs: 0,
-            in_bytes: 0,
         }
     }
 
@@ -171,23 +167,10 @@ impl Dispatcher {
         }
     }
 
-    /// Publishes the counters of what was read since the last call.
-    pub(crate) fn flush_stats(&mut self) {
-        if self.in_msgs > 0 {
-            self.shared
-                .in_msgs
-                .fetch_add(self.in_msgs, Ordering::Relaxed);
-            self.shared
-                .in_bytes
-                .fetch_add(self.in_bytes, Ordering::Relaxed);
-            self.in_msgs = 0;
-            self.in_bytes = 0;
-        }
-    }
-
     fn deliver(&mut self, sid: u64, message: Message) {
-        self.in_msgs += 1;
-        self.in_bytes += message.length as u64;
+        // Counted before the message can reach a reader, so statistics never lag behind it.
+        self.shared.in_msgs.fetch_add(1, Ordering::Relaxed);
+        self.shared.in_bytes.fetch_add(message.length as u64, Ordering::Relaxed);
         if !self.subs.contains_key(&sid) {
             // The registration may still be queued behind this read: take the queue in.
             self.run_queued_commands();
@@ -305,6 +288,5 @@ impl Dispatcher {
         self.shared.mux.clear();
         let waiters: Vec<PongWaiter> = self.shared.outbox.lock().take_all_pings().collect();
         drop(waiters);
-        self.flush_stats();
     }
 }

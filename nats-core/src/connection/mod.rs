@@ -211,6 +211,5 @@ fn dispatch_buffered(
     while let Some(op) = parser.parse(buf)? {
         dispatcher.handle_op(op);
     }
-    dispatcher.flush_stats();
     Ok(())
 }
