@@ -1,0 +1,10 @@
+use nats_micro_macros::endpoint;
+
+struct Users;
+
+impl Users {
+    #[endpoint("users.create")]
+    async fn create(&self) {}
+}
+
+fn main() {}

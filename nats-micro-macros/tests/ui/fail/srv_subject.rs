@@ -1,0 +1,11 @@
+use nats_micro_macros::service;
+
+struct Users;
+
+#[service(name = "users", version = "1.0.0")]
+impl Users {
+    #[endpoint("$SRV.PING.users")]
+    async fn ping(&self) {}
+}
+
+fn main() {}
