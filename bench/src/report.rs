@@ -1,0 +1,224 @@
+//! From runs to rows: statistics, the text table and the JSON lines.
+
+use serde_json::json;
+
+use crate::scenarios::{Better, Metric};
+
+/// What one side's runs of a scenario gave.
+#[derive(Debug, Default)]
+pub(crate) struct Runs {
+    /// One entry per successful run.
+    pub(crate) runs: Vec<Vec<Metric>>,
+    /// Why a run failed; no further runs of that side are made.
+    pub(crate) failure: Option<String>,
+}
+
+/// Median, minimum and maximum of one metric over the runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+    values: Vec<f64>,
+}
+
+impl Stats {
+    fn of(values: Vec<f64>) -> Option<Stats> {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => return None,
+            _ if n % 2 == 1 => sorted[n / 2],
+            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Some(Stats {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+            values,
+        })
+    }
+}
+
+/// One line of the table: a scenario's metric for both clients.
+#[derive(Debug)]
+pub(crate) struct Row {
+    scenario: String,
+    unit: &'static str,
+    better: Better,
+    ours: Result<Stats, String>,
+    theirs: Result<Stats, String>,
+}
+
+impl Row {
+    /// Ours over theirs, on medians.
+    fn ratio(&self) -> Option<f64> {
+        match (&self.ours, &self.theirs) {
+            (Ok(ours), Ok(theirs)) if theirs.median != 0.0 => Some(ours.median / theirs.median),
+            _ => None,
+        }
+    }
+
+    /// `scenario (unit)`.
+    pub(crate) fn label(&self) -> String {
+        format!("{} ({})", self.scenario, self.unit)
+    }
+
+    /// Whether ours is behind on this row.
+    pub(crate) fn ours_loses(&self) -> bool {
+        match (self.ratio(), self.better) {
+            (Some(r), Better::Higher) => r < 1.0,
+            (Some(r), Better::Lower) => r > 1.0,
+            _ => self.ours.is_err(),
+        }
+    }
+}
+
+/// One row per metric of `scenario`, in the order its runs report them.
+pub(crate) fn rows(scenario: &str, ours: &Runs, theirs: &Runs) -> Vec<Row> {
+    let first = ours.runs.first().or(theirs.runs.first());
+    let Some(first) = first else {
+        return vec![Row {
+            scenario: scenario.to_owned(),
+            unit: "-",
+            better: Better::Higher,
+            ours: Err(failure(ours)),
+            theirs: Err(failure(theirs)),
+        }];
+    };
+    first
+        .iter()
+        .map(|metric| Row {
+            scenario: scenario.to_owned(),
+            unit: metric.unit,
+            better: metric.better,
+            ours: stats(ours, metric.unit),
+            theirs: stats(theirs, metric.unit),
+        })
+        .collect()
+}
+
+fn stats(side: &Runs, unit: &str) -> Result<Stats, String> {
+    let values = side
+        .runs
+        .iter()
+        .filter_map(|run| run.iter().find(|m| m.unit == unit).map(|m| m.value))
+        .collect();
+    match (&side.failure, Stats::of(values)) {
+        (Some(why), _) => Err(why.clone()),
+        (None, Some(stats)) => Ok(stats),
+        (None, None) => Err("no run".to_owned()),
+    }
+}
+
+fn failure(side: &Runs) -> String {
+    side.failure.clone().unwrap_or_else(|| "no run".to_owned())
+}
+
+/// The rows as an aligned text table, failures listed below it.
+pub(crate) fn table(rows: &[Row]) -> String {
+    let header = [
+        "scenario",
+        "unit",
+        "better",
+        "ours med",
+        "ours min",
+        "ours max",
+        "async-nats med",
+        "their min",
+        "their max",
+        "ours/theirs",
+    ];
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    let mut failures = Vec::new();
+    for row in rows {
+        let mut cells = vec![
+            row.scenario.clone(),
+            row.unit.to_owned(),
+            match row.better {
+                Better::Higher => "higher".to_owned(),
+                Better::Lower => "lower".to_owned(),
+            },
+        ];
+        for (side, result) in [("ours", &row.ours), ("async-nats", &row.theirs)] {
+            match result {
+                Ok(s) => cells.extend([number(s.median), number(s.min), number(s.max)]),
+                Err(why) => {
+                    cells.extend(["FAILED".to_owned(), "-".to_owned(), "-".to_owned()]);
+                    failures.push(format!("{} ({side}): {why}", row.scenario));
+                }
+            }
+        }
+        cells.push(
+            row.ratio()
+                .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
+        );
+        lines.push(cells);
+    }
+    failures.dedup();
+
+    let widths: Vec<usize> = (0..header.len())
+        .map(|col| lines.iter().map(|l| l[col].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, cells) in lines.iter().enumerate() {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(col, (cell, w))| {
+                if col < 3 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(text.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+            out.push('\n');
+        }
+    }
+    for failure in failures {
+        out.push_str(&format!("FAILED {failure}\n"));
+    }
+    out
+}
+
+/// The rows as JSON lines, one object per row.
+pub(crate) fn json_lines(rows: &[Row]) -> String {
+    let side = |result: &Result<Stats, String>| match result {
+        Ok(s) => json!({"median": s.median, "min": s.min, "max": s.max, "runs": s.values}),
+        Err(why) => json!({"error": why}),
+    };
+    rows.iter()
+        .map(|row| {
+            json!({
+                "scenario": row.scenario,
+                "unit": row.unit,
+                "better": match row.better { Better::Higher => "higher", Better::Lower => "lower" },
+                "ours": side(&row.ours),
+                "async_nats": side(&row.theirs),
+                "ratio": row.ratio(),
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// A value with three significant figures at least, thousands grouped.
+fn number(value: f64) -> String {
+    if value >= 1000.0 {
+        crate::scenarios::grouped(value.round() as usize)
+    } else if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}

@@ -1,0 +1,117 @@
+//! Request/reply: a responder on its own connection (same library, same process) echoes the
+//! payload; one requester measures round trips one at a time, then many requesters measure
+//! throughput.
+
+use std::time::Instant;
+
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::{grouped, payload, runner, Ctx, Metric, Scenario};
+use crate::client::{BenchClient, BenchError, Ours, Theirs};
+
+const SUBJECT: &str = "bench.echo";
+const SIZE: usize = 16;
+const SEQUENTIAL: usize = 20_000;
+/// Unmeasured round trips first, so connections and buffers are warm.
+const WARM_UP: usize = 200;
+const REQUESTERS: usize = 64;
+const CONCURRENT_TOTAL: usize = 100_000;
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: format!("request {} sequential x 16 B", grouped(SEQUENTIAL)),
+            note: None,
+            ours: runner(sequential::<Ours>),
+            theirs: runner(sequential::<Theirs>),
+        },
+        Scenario {
+            name: format!(
+                "request {} by {REQUESTERS} tasks x 16 B",
+                grouped(CONCURRENT_TOTAL)
+            ),
+            note: None,
+            ours: runner(concurrent::<Ours>),
+            theirs: runner(concurrent::<Theirs>),
+        },
+    ]
+}
+
+/// The responder's task, stopped when the run ends however it ends.
+struct Responder(JoinHandle<()>);
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn setup<C: BenchClient>(ctx: &Ctx) -> Result<(C, Responder), BenchError> {
+    let responder = C::connect(&ctx.url, None).await?;
+    let task = Responder(responder.serve_echo(SUBJECT).await?);
+    let requester = C::connect(&ctx.url, None).await?;
+    for _ in 0..WARM_UP {
+        requester.request(SUBJECT, payload(SIZE)).await?;
+    }
+    Ok((requester, task))
+}
+
+async fn sequential<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let (client, _responder) = setup::<C>(&ctx).await?;
+    let payload = payload(SIZE);
+    let mut micros = Vec::with_capacity(SEQUENTIAL);
+    for _ in 0..SEQUENTIAL {
+        let start = Instant::now();
+        let reply = client.request(SUBJECT, payload.clone()).await?;
+        micros.push(start.elapsed().as_secs_f64() * 1e6);
+        check(&reply)?;
+    }
+    micros.sort_by(f64::total_cmp);
+    let mean = micros.iter().sum::<f64>() / micros.len() as f64;
+    Ok(vec![
+        Metric::lower("p50 us", percentile(&micros, 0.50)),
+        Metric::lower("p99 us", percentile(&micros, 0.99)),
+        Metric::lower("mean us", mean),
+    ])
+}
+
+async fn concurrent<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let (client, _responder) = setup::<C>(&ctx).await?;
+    let start = Instant::now();
+    // A JoinSet aborts the other requesters when one fails and the set is dropped.
+    let mut tasks = JoinSet::new();
+    for i in 0..REQUESTERS {
+        let client = client.clone();
+        // Spread the remainder so exactly CONCURRENT_TOTAL requests are sent.
+        let share = CONCURRENT_TOTAL / REQUESTERS + usize::from(i < CONCURRENT_TOTAL % REQUESTERS);
+        tasks.spawn(async move {
+            let payload = payload(SIZE);
+            for _ in 0..share {
+                check(&client.request(SUBJECT, payload.clone()).await?)?;
+            }
+            Ok::<_, BenchError>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok(vec![Metric::higher(
+        "req/s",
+        CONCURRENT_TOTAL as f64 / secs,
+    )])
+}
+
+fn check(reply: &[u8]) -> Result<(), BenchError> {
+    if reply.len() == SIZE {
+        Ok(())
+    } else {
+        Err(format!("reply of {} bytes, expected {SIZE}", reply.len()).into())
+    }
+}
+
+/// The value below which `q` of the sorted samples fall (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
