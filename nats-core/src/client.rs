@@ -17,6 +17,7 @@ use crate::error::{
 };
 use crate::event::Event;
 use crate::header::HeaderMap;
+use crate::inbox::{Inbox, InboxSender};
 use crate::message::Message;
 use crate::options::ConnectOptions;
 use crate::outbox::PongWaiter;
@@ -25,7 +26,7 @@ use crate::request_options::{RequestMany, RequestOptions};
 use crate::server_addr::{ServerAddr, ToServerAddrs};
 use crate::shared::{Command, NewSubscription, Shared, Sink, State, Statistics};
 use crate::subject::{self, Subject};
-use crate::subscriber::{SubPending, Subscriber};
+use crate::subscriber::Subscriber;
 
 /// Connects to `servers` with default options.
 ///
@@ -266,37 +267,27 @@ impl Client {
             return Err(SubscribeErrorKind::Closed.into());
         }
         let defaults = &shared.options;
-        let pending = Arc::new(SubPending::new(
+        let inbox = Inbox::new(
             options
                 .pending_msgs_limit
                 .unwrap_or(defaults.pending_msgs_limit),
             options
                 .pending_bytes_limit
                 .unwrap_or(defaults.pending_bytes_limit),
-        ));
-        let (sender, receiver) = mpsc::unbounded_channel();
+        );
         let sid = shared.next_sid();
         let subject = Subject::from(subject);
         let registered = shared.subscribe(NewSubscription {
             sid,
             subject: subject.clone(),
             queue: options.queue_group.clone(),
-            sink: Sink::Channel {
-                sender,
-                pending: Arc::clone(&pending),
-            },
+            sink: Sink::Inbox(InboxSender(Arc::clone(&inbox))),
         });
         if !registered {
             return Err(SubscribeErrorKind::Closed.into());
         }
-        let mut subscriber = Subscriber::new(
-            sid,
-            subject,
-            options.queue_group,
-            receiver,
-            pending,
-            Arc::clone(shared),
-        );
+        let mut subscriber =
+            Subscriber::new(sid, subject, options.queue_group, inbox, Arc::clone(shared));
         if let Some(max) = options.max_msgs {
             subscriber.unsubscribe_after(max)?;
         }

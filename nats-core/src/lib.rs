@@ -23,6 +23,7 @@ mod connector;
 mod error;
 mod event;
 mod header;
+mod inbox;
 mod message;
 mod options;
 mod outbox;

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use crate::error::{PublishError, PublishErrorKind};
 use crate::event::Event;
 use crate::header::HeaderMap;
-use crate::message::Message;
+use crate::inbox::{Inbox, InboxSender};
 use crate::options::ConnectOptions;
 use crate::outbox::{Outbox, PongWaiter};
 use crate::proto::encoder;
@@ -19,7 +19,6 @@ use crate::proto::ServerInfo;
 use crate::request::RequestMux;
 use crate::server_addr::ServerAddr;
 use crate::subject::Subject;
-use crate::subscriber::SubPending;
 
 /// Where the client is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,7 +93,7 @@ pub(crate) enum Command {
 #[derive(Debug)]
 pub(crate) struct DrainTicket {
     pub(crate) confirmed: oneshot::Receiver<()>,
-    pub(crate) pending: Vec<Arc<SubPending>>,
+    pub(crate) pending: Vec<Arc<Inbox>>,
 }
 
 /// What the connection task needs to deliver to a new subscription.
@@ -110,10 +109,7 @@ pub(crate) struct NewSubscription {
 #[derive(Debug)]
 pub(crate) enum Sink {
     /// To a [`Subscriber`](crate::Subscriber) stream.
-    Channel {
-        sender: mpsc::UnboundedSender<Message>,
-        pending: Arc<SubPending>,
-    },
+    Inbox(InboxSender),
     /// To the request multiplexer.
     Mux,
 }

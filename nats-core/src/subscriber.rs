@@ -1,71 +1,19 @@
 //! [`Subscriber`]: a stream of the messages of one subscription.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::error::{FlushError, FlushErrorKind, SubscribeError, SubscribeErrorKind};
+use crate::inbox::Inbox;
 use crate::message::Message;
 use crate::outbox::PongWaiter;
 use crate::proto::encoder;
 use crate::shared::{Shared, State};
 use crate::subject::Subject;
-
-/// What a subscription holds but its reader has not taken yet, and its limits.
-///
-/// Written by the connection task when it delivers, and by the subscriber when it reads.
-#[derive(Debug)]
-pub(crate) struct SubPending {
-    msgs: AtomicUsize,
-    bytes: AtomicUsize,
-    limit_msgs: AtomicUsize,
-    limit_bytes: AtomicUsize,
-    dropped: AtomicU64,
-    reader_gone: AtomicBool,
-}
-
-impl SubPending {
-    pub(crate) fn new(limit_msgs: usize, limit_bytes: usize) -> Self {
-        SubPending {
-            msgs: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
-            limit_msgs: AtomicUsize::new(limit_msgs),
-            limit_bytes: AtomicUsize::new(limit_bytes),
-            dropped: AtomicU64::new(0),
-            reader_gone: AtomicBool::new(false),
-        }
-    }
-
-    /// Reserves room for a message of `len` bytes; false (and one more dropped) when the
-    /// subscription is over a limit.
-    pub(crate) fn try_admit(&self, len: usize) -> bool {
-        let msgs = self.msgs.load(Ordering::Relaxed);
-        let bytes = self.bytes.load(Ordering::Relaxed);
-        if msgs >= self.limit_msgs.load(Ordering::Relaxed)
-            || bytes + len > self.limit_bytes.load(Ordering::Relaxed)
-        {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        self.msgs.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(len, Ordering::Relaxed);
-        true
-    }
-
-    fn release(&self, len: usize) {
-        self.msgs.fetch_sub(1, Ordering::Relaxed);
-        self.bytes.fetch_sub(len, Ordering::Relaxed);
-    }
-
-    /// Whether the reader has taken everything or gone away.
-    pub(crate) fn is_settled(&self) -> bool {
-        self.reader_gone.load(Ordering::Relaxed) || self.msgs.load(Ordering::Relaxed) == 0
-    }
-}
 
 /// The messages of one subscription, as a [`Stream`].
 ///
@@ -86,8 +34,7 @@ pub struct Subscriber {
     sid: u64,
     subject: Subject,
     queue: Option<String>,
-    receiver: mpsc::UnboundedReceiver<Message>,
-    pending: Arc<SubPending>,
+    inbox: Arc<Inbox>,
     shared: Arc<Shared>,
     unsubscribed: bool,
 }
@@ -97,16 +44,14 @@ impl Subscriber {
         sid: u64,
         subject: Subject,
         queue: Option<String>,
-        receiver: mpsc::UnboundedReceiver<Message>,
-        pending: Arc<SubPending>,
+        inbox: Arc<Inbox>,
         shared: Arc<Shared>,
     ) -> Self {
         Subscriber {
             sid,
             subject,
             queue,
-            receiver,
-            pending,
+            inbox,
             shared,
             unsubscribed: false,
         }
@@ -114,7 +59,7 @@ impl Subscriber {
 
     /// The next message; `None` once the subscription has ended.
     pub async fn next(&mut self) -> Option<Message> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+        std::future::poll_fn(|cx| self.inbox.poll_next(cx)).await
     }
 
     /// The subscription id the server knows it by.
@@ -134,27 +79,22 @@ impl Subscriber {
 
     /// Messages received but not taken yet.
     pub fn pending_messages(&self) -> usize {
-        self.pending.msgs.load(Ordering::Relaxed)
+        self.inbox.pending_messages()
     }
 
     /// Bytes of messages received but not taken yet.
     pub fn pending_bytes(&self) -> usize {
-        self.pending.bytes.load(Ordering::Relaxed)
+        self.inbox.pending_bytes()
     }
 
     /// Messages dropped because this subscription was over its pending limits.
     pub fn dropped(&self) -> u64 {
-        self.pending.dropped.load(Ordering::Relaxed)
+        self.inbox.dropped()
     }
 
     /// Changes the pending limits (messages, bytes) past which messages are dropped.
     pub fn set_pending_limits(&self, msgs: usize, bytes: usize) {
-        self.pending
-            .limit_msgs
-            .store(msgs.max(1), Ordering::Relaxed);
-        self.pending
-            .limit_bytes
-            .store(bytes.max(1), Ordering::Relaxed);
+        self.inbox.set_limits(msgs, bytes);
     }
 
     /// Unsubscribes now. Messages already received can still be read; then the stream ends.
@@ -209,29 +149,19 @@ impl Subscriber {
         }
         Ok(())
     }
-
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
-        match self.receiver.poll_recv(cx) {
-            Poll::Ready(Some(message)) => {
-                self.pending.release(message.length);
-                Poll::Ready(Some(message))
-            }
-            other => other,
-        }
-    }
 }
 
 impl Stream for Subscriber {
     type Item = Message;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
-        self.get_mut().poll_recv(cx)
+        self.inbox.poll_next(cx)
     }
 }
 
 impl Drop for Subscriber {
     fn drop(&mut self) {
-        self.pending.reader_gone.store(true, Ordering::Relaxed);
+        self.inbox.reader_dropped();
         if !self.unsubscribed {
             self.shared.unsubscribe(self.sid, None);
         }

@@ -125,9 +125,9 @@ impl Dispatcher {
         let mut sids = Vec::new();
         let mut pending = Vec::new();
         for (sid, sub) in &self.subs {
-            if let Sink::Channel { pending: p, .. } = &sub.sink {
+            if let Sink::Inbox(inbox) = &sub.sink {
                 sids.push(*sid);
-                pending.push(Arc::clone(p));
+                pending.push(Arc::clone(&inbox.0));
             }
         }
         let (done, confirmed) = oneshot::channel();
@@ -170,7 +170,9 @@ impl Dispatcher {
     fn deliver(&mut self, sid: u64, message: Message) {
         // Counted before the message can reach a reader, so statistics never lag behind it.
         self.shared.in_msgs.fetch_add(1, Ordering::Relaxed);
-        self.shared.in_bytes.fetch_add(message.length as u64, Ordering::Relaxed);
+        self.shared
+            .in_bytes
+            .fetch_add(message.length as u64, Ordering::Relaxed);
         if !self.subs.contains_key(&sid) {
             // The registration may still be queued behind this read: take the queue in.
             self.run_queued_commands();
@@ -185,10 +187,12 @@ impl Dispatcher {
                 self.shared.mux.resolve(message);
                 true
             }
-            Sink::Channel { sender, pending } => {
-                if pending.try_admit(message.length) {
+            Sink::Inbox(inbox) => {
+                if inbox.0.is_reader_gone() {
+                    false
+                } else if inbox.0.push(message) {
                     sub.slow = false;
-                    sender.send(message).is_ok()
+                    true
                 } else {
                     if !sub.slow {
                         sub.slow = true;
