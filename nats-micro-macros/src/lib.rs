@@ -18,8 +18,8 @@ mod rules;
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(attr as parse::ServiceArgs);
     let item = syn::parse_macro_input!(item as syn::ItemImpl);
-    match model::ServiceModel::new(args, item) {
-        Ok(model) => expand::service(&model).into(),
+    match model::ServiceModel::new(args, item).and_then(|model| expand::service(&model)) {
+        Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }
 }

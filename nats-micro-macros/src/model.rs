@@ -88,6 +88,18 @@ impl ServiceModel {
     /// Validates the service arguments and every endpoint method of `item`.
     pub(crate) fn new(args: ServiceArgs, mut item: ItemImpl) -> syn::Result<Self> {
         let mut errors = Errors::default();
+        if !item.generics.params.is_empty() {
+            errors.push(syn::Error::new(
+                item.generics.span(),
+                "#[service] does not support generic impl blocks",
+            ));
+        }
+        if let Some((_, path, _)) = &item.trait_ {
+            errors.push(syn::Error::new(
+                path.span(),
+                "#[service] goes on an inherent impl block, not a trait impl",
+            ));
+        }
         let name = required(args.name, "name", &item, &mut errors);
         let version = required(args.version, "version", &item, &mut errors);
         if let Some(name) = &name {
@@ -183,7 +195,7 @@ fn required(
 fn queue_group(arg: Option<QueueGroupArg>, errors: &mut Errors) -> QueueGroup {
     match arg {
         None => QueueGroup::Inherit,
-        Some(QueueGroupArg::Disabled(_)) => QueueGroup::Disabled,
+        Some(QueueGroupArg::Disabled) => QueueGroup::Disabled,
         Some(QueueGroupArg::Name(name)) => {
             errors.check(rules::check_queue_group(&name.value()), name.span());
             QueueGroup::Name(name.value())

@@ -13,7 +13,7 @@ use syn::{Ident, LitBool, LitStr, Token};
 #[derive(Debug, Clone)]
 pub(crate) enum QueueGroupArg {
     Name(LitStr),
-    Disabled(LitBool),
+    Disabled,
 }
 
 /// One `key = "value"` pair of `metadata(...)`; keys are identifiers or strings.
@@ -147,7 +147,7 @@ fn queue_group_value(input: ParseStream<'_>) -> syn::Result<QueueGroupArg> {
                 "queue_group takes a name, or `false` to disable queue groups",
             ));
         }
-        return Ok(QueueGroupArg::Disabled(flag));
+        return Ok(QueueGroupArg::Disabled);
     }
     Ok(QueueGroupArg::Name(input.parse()?))
 }
@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(args.name.map(|n| n.value()).as_deref(), Some("users"));
         assert_eq!(args.metadata.len(), 2);
         assert_eq!(args.metadata[1].key.value(), "app-id");
-        assert!(matches!(args.queue_group, Some(QueueGroupArg::Disabled(_))));
+        assert!(matches!(args.queue_group, Some(QueueGroupArg::Disabled)));
         assert_eq!(args.groups[0].name.value(), "admin");
     }
 
