@@ -1,0 +1,209 @@
+//! The `$SRV` monitor: nine plain subscriptions (`$SRV.<VERB>`, `$SRV.<VERB>.<name>`,
+//! `$SRV.<VERB>.<name>.<id>` for PING, INFO and STATS) served by one task that answers with the
+//! service's JSON. Bad input never ends the task: requests without a reply subject are ignored,
+//! payloads are never read, and a reply that cannot be written becomes a `500` error reply.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use nats_core::{Client, Message, SubscribeError, Subscriber};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::error::ServiceError;
+use crate::reply::error_headers;
+use crate::service::Service;
+
+/// The root of every control subject.
+pub const API_PREFIX: &str = "$SRV";
+
+/// A control verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Ping,
+    Info,
+    Stats,
+}
+
+impl Verb {
+    const ALL: [Verb; 3] = [Verb::Ping, Verb::Info, Verb::Stats];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Ping => "PING",
+            Verb::Info => "INFO",
+            Verb::Stats => "STATS",
+        }
+    }
+}
+
+/// The control subject of `verb` for every service, the services named `name`, or the
+/// instance `id` of them.
+pub(crate) fn control_subject(verb: &str, name: Option<&str>, id: Option<&str>) -> String {
+    match (name, id) {
+        (Some(name), Some(id)) => format!("{API_PREFIX}.{verb}.{name}.{id}"),
+        (Some(name), None) => format!("{API_PREFIX}.{verb}.{name}"),
+        (None, _) => format!("{API_PREFIX}.{verb}"),
+    }
+}
+
+/// The running monitor: a way to stop it and its task.
+#[derive(Debug)]
+pub(crate) struct MonitorHandle {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl MonitorHandle {
+    /// Drains the control subscriptions, answers what they already received, and waits for
+    /// the task to end.
+    pub(crate) async fn stop(self) {
+        // The task may have ended already (connection closed): nothing to tell it then.
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// One control subscription; `None` once its stream ended.
+type Slot = (Verb, Option<Subscriber>);
+
+/// Subscribes the nine control subjects and starts answering them.
+pub(crate) async fn start(service: &Service) -> Result<MonitorHandle, SubscribeError> {
+    let client = service.client();
+    let (name, id) = (service.name(), service.id());
+    let mut slots: Vec<Slot> = Vec::with_capacity(9);
+    for verb in Verb::ALL {
+        for (name, id) in [(None, None), (Some(name), None), (Some(name), Some(id))] {
+            let subject = control_subject(verb.as_str(), name, id);
+            slots.push((verb, Some(client.subscribe(subject).await?)));
+        }
+    }
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(run(service.clone(), slots, stopped));
+    Ok(MonitorHandle { stop, task })
+}
+
+/// What the monitor waits for next.
+enum Event {
+    Request(Verb, Message),
+    Stop,
+    Ended,
+}
+
+async fn run(service: Service, mut slots: Vec<Slot>, mut stop: oneshot::Receiver<()>) {
+    let mut turn = 0;
+    let stopped = loop {
+        match next_event(&mut slots, &mut stop, &mut turn).await {
+            Event::Request(verb, message) => answer(&service, verb, message).await,
+            Event::Stop => break true,
+            Event::Ended => break false,
+        }
+    };
+    if !stopped {
+        // Every subscription ended without a stop: the connection closed. Stop the service
+        // from another task, since stopping waits for this one.
+        tokio::spawn(async move { service.stop().await });
+        return;
+    }
+    for (_, slot) in &mut slots {
+        if let Some(subscriber) = slot {
+            if let Err(error) = subscriber.drain().await {
+                tracing::debug!(%error, "control subscription not drained");
+            }
+        }
+    }
+    while let Some((verb, message)) = poll_fn(|cx| poll_slots(&mut slots, cx, &mut turn)).await {
+        answer(&service, verb, message).await;
+    }
+}
+
+async fn next_event(
+    slots: &mut [Slot],
+    stop: &mut oneshot::Receiver<()>,
+    turn: &mut usize,
+) -> Event {
+    tokio::select! {
+        biased;
+        // A dropped sender means the service handle is gone: stop as well.
+        _ = stop => Event::Stop,
+        next = poll_fn(|cx| poll_slots(slots, cx, turn)) => match next {
+            Some((verb, message)) => Event::Request(verb, message),
+            None => Event::Ended,
+        },
+    }
+}
+
+/// The next message of any subscription, starting from a different one each time so that a
+/// flood on one subject cannot starve the others; `None` once all have ended.
+fn poll_slots(
+    slots: &mut [Slot],
+    cx: &mut Context<'_>,
+    turn: &mut usize,
+) -> Poll<Option<(Verb, Message)>> {
+    let count = slots.len();
+    let mut open = false;
+    for offset in 0..count {
+        let index = (*turn + offset) % count;
+        let (verb, slot) = &mut slots[index];
+        let Some(subscriber) = slot else { continue };
+        match Pin::new(subscriber).poll_next(cx) {
+            Poll::Ready(Some(message)) => {
+                *turn = index + 1;
+                return Poll::Ready(Some((*verb, message)));
+            }
+            Poll::Ready(None) => *slot = None,
+            Poll::Pending => open = true,
+        }
+    }
+    if open {
+        Poll::Pending
+    } else {
+        Poll::Ready(None)
+    }
+}
+
+/// Answers one control request; the payload is ignored.
+async fn answer(service: &Service, verb: Verb, message: Message) {
+    let Some(reply) = message.reply else {
+        return;
+    };
+    let body = match verb {
+        Verb::Ping => serde_json::to_vec(&service.ping()),
+        Verb::Info => serde_json::to_vec(&service.info()),
+        Verb::Stats => serde_json::to_vec(&service.stats()),
+    };
+    let client: &Client = service.client();
+    let sent = match body {
+        Ok(body) => client.publish(&reply, body).await,
+        Err(error) => {
+            let description = format!("Error handling {} request: {error}", verb.as_str());
+            let error = ServiceError::internal(description);
+            client
+                .publish_with_headers(&reply, error_headers(&error, None), "")
+                .await
+        }
+    };
+    if let Err(error) = sent {
+        tracing::warn!(%error, verb = verb.as_str(), "control reply not sent");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_subjects_at_three_levels() {
+        assert_eq!(control_subject("PING", None, None), "$SRV.PING");
+        assert_eq!(
+            control_subject("INFO", Some("calc"), None),
+            "$SRV.INFO.calc"
+        );
+        assert_eq!(
+            control_subject("STATS", Some("calc"), Some("ID")),
+            "$SRV.STATS.calc.ID"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! [`ServiceError`]: the error reply of the Service API, its two headers, and how errors of
+//! handlers and middleware become one.
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::fmt;
+
+use bytes::Bytes;
+use nats_core::{HeaderMap, Message};
+
+/// A type-erased error, as tower middleware returns them.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Header carrying the description of an error reply.
+pub const ERROR_HEADER: &str = "Nats-Service-Error";
+
+/// Header carrying the code of an error reply.
+pub const ERROR_CODE_HEADER: &str = "Nats-Service-Error-Code";
+
+/// An error reply: headers `Nats-Service-Error: <description>` and
+/// `Nats-Service-Error-Code: <code>`, with `data` as the body.
+///
+/// Handlers return it (or anything `Into<ServiceError>`) to answer with an error; callers get it
+/// back from [`request`](crate::request) and [`CallError::Service`](crate::CallError::Service).
+///
+/// ```
+/// use nats_micro::ServiceError;
+/// let error = ServiceError::new(404, "no such user").with_data("42");
+/// assert_eq!(error.to_string(), "service error 404: no such user");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// The code, such as `400`, `404` or `500`.
+    pub code: u16,
+    /// What went wrong.
+    pub description: String,
+    /// The body of the error reply, often empty.
+    pub data: Bytes,
+}
+
+impl ServiceError {
+    /// An error with `code` and `description` and no data.
+    pub fn new(code: u16, description: impl Into<String>) -> Self {
+        ServiceError {
+            code,
+            description: description.into(),
+            data: Bytes::new(),
+        }
+    }
+
+    /// A `400` error: the request was malformed.
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(400, description)
+    }
+
+    /// A `404` error: what the request asked for does not exist.
+    pub fn not_found(description: impl Into<String>) -> Self {
+        Self::new(404, description)
+    }
+
+    /// A `500` error: the handler failed.
+    pub fn internal(description: impl Into<String>) -> Self {
+        Self::new(500, description)
+    }
+
+    /// The same error with `data` as the body of the reply.
+    pub fn with_data(mut self, data: impl Into<Bytes>) -> Self {
+        self.data = data.into();
+        self
+    }
+
+    /// The error as the `last_error` of the STATS reply shows it: `"<code>:<description>"`.
+    pub fn last_error(&self) -> String {
+        format!("{}:{}", self.code, self.description)
+    }
+
+    /// The service error a reply carries, if it has the error headers.
+    ///
+    /// Codes are read leniently, as other implementations send them: surrounding spaces are
+    /// ignored, and a code that is not a number (or is missing) reads as `500`.
+    pub fn from_message(message: &Message) -> Option<ServiceError> {
+        let headers = message.headers.as_ref()?;
+        let description = header(headers, ERROR_HEADER);
+        let code = header(headers, ERROR_CODE_HEADER);
+        if description.is_none() && code.is_none() {
+            return None;
+        }
+        Some(ServiceError {
+            code: code.and_then(|c| c.trim().parse().ok()).unwrap_or(500),
+            description: description.unwrap_or_default().to_owned(),
+            data: message.payload.clone(),
+        })
+    }
+}
+
+/// A header by exact name, or else ignoring case (some peers change the case of names).
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).or_else(|| headers.get_ignore_case(name))
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "service error {}: {}", self.code, self.description)
+    }
+}
+
+impl StdError for ServiceError {}
+
+impl From<Infallible> for ServiceError {
+    fn from(never: Infallible) -> Self {
+        match never {}
+    }
+}
+
+/// Errors of tower middleware: a [`ServiceError`] inside is kept, a timeout becomes `504`, an
+/// overloaded service `503`, anything else `500` with the error's message.
+impl From<BoxError> for ServiceError {
+    fn from(error: BoxError) -> Self {
+        let error = match error.downcast::<ServiceError>() {
+            Ok(service_error) => return *service_error,
+            Err(error) => error,
+        };
+        if error.is::<tower::timeout::error::Elapsed>() {
+            ServiceError::new(504, "request timed out")
+        } else if error.is::<tower::load_shed::error::Overloaded>() {
+            ServiceError::new(503, "service overloaded")
+        } else {
+            ServiceError::internal(error.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(headers: &[(&str, &str)], payload: &'static str) -> Message {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(*name, *value);
+        }
+        Message {
+            subject: "_INBOX.x".into(),
+            reply: None,
+            payload: Bytes::from_static(payload.as_bytes()),
+            headers: Some(map),
+            status: None,
+            description: None,
+            length: 0,
+        }
+    }
+
+    #[test]
+    fn parses_error_replies_leniently() {
+        let error = ServiceError::from_message(&reply(
+            &[(ERROR_HEADER, "bad thing"), (ERROR_CODE_HEADER, " 422 ")],
+            "details",
+        ))
+        .expect("an error reply");
+        assert_eq!(
+            error,
+            ServiceError::new(422, "bad thing").with_data("details")
+        );
+
+        let error = ServiceError::from_message(&reply(
+            &[
+                ("nats-service-error", "x"),
+                ("nats-service-error-code", "oops"),
+            ],
+            "",
+        ))
+        .expect("an error reply");
+        assert_eq!((error.code, error.description.as_str()), (500, "x"));
+
+        assert_eq!(ServiceError::from_message(&reply(&[("A", "b")], "")), None);
+    }
+
+    #[test]
+    fn middleware_errors_become_service_errors() {
+        let boxed: BoxError = Box::new(ServiceError::not_found("gone"));
+        assert_eq!(ServiceError::from(boxed), ServiceError::not_found("gone"));
+        let boxed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+        assert_eq!(ServiceError::from(boxed).code, 504);
+        let boxed: BoxError = "plain failure".into();
+        assert_eq!(
+            ServiceError::from(boxed),
+            ServiceError::internal("plain failure")
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Helpers shared by the `micro_*` integration tests: bounded waits, raw `$SRV` replies as
+//! JSON values, a quick discovery client, and summing STATS.
+//!
+//! Every wait is bounded by [`WAIT`], so a bug makes a test fail instead of hanging.
+
+// Each test file is its own crate and uses only some of these helpers.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use nats_core::{Client, RequestErrorKind, RequestMany};
+use nats_micro::Discovery;
+use serde_json::Value;
+
+/// The longest any single step of a test may take.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// Awaits `future`, failing the test with `what` if it takes longer than [`WAIT`].
+pub(crate) async fn within<F: Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(WAIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within {WAIT:?}"))
+}
+
+/// A connected client.
+pub(crate) async fn connect(url: &str) -> Client {
+    within("connect", nats_core::connect(url))
+        .await
+        .expect("connect")
+}
+
+/// Discovery that gives up quickly once replies stop.
+pub(crate) fn discovery(client: &Client) -> Discovery {
+    Discovery::new(client)
+        .timeout(Duration::from_secs(3))
+        .stall(Duration::from_millis(300))
+}
+
+/// Every reply to `subject` (one request), each parsed as raw JSON.
+pub(crate) async fn raw_replies(client: &Client, subject: &str) -> Vec<Value> {
+    let options = RequestMany::new()
+        .timeout(Duration::from_secs(3))
+        .stall(Duration::from_millis(300));
+    let replies = match within(subject, client.request_many(subject, "", options)).await {
+        Ok(replies) => replies,
+        Err(error) if error.kind() == RequestErrorKind::NoResponders => Vec::new(),
+        Err(error) => panic!("{subject}: {error}"),
+    };
+    replies
+        .iter()
+        .map(|reply| {
+            assert!(reply.headers.is_none(), "a control reply has no headers");
+            serde_json::from_slice(&reply.payload).unwrap_or_else(|e| {
+                panic!("{subject}: reply is not JSON ({e}): {:?}", reply.payload)
+            })
+        })
+        .collect()
+}
+
+/// The one reply to `subject`, parsed as raw JSON.
+pub(crate) async fn raw_reply(client: &Client, subject: &str) -> Value {
+    let reply = within(subject, client.request(subject, ""))
+        .await
+        .expect("request");
+    serde_json::from_slice(&reply.payload).expect("reply is JSON")
+}
+
+/// The replies whose `id` is `id`.
+pub(crate) fn with_id<'a>(replies: &'a [Value], id: &str) -> Vec<&'a Value> {
+    replies.iter().filter(|reply| reply["id"] == id).collect()
+}
+
+/// The sum of `num_requests` over every endpoint of every STATS reply.
+pub(crate) fn total_requests(stats: &[nats_micro::schema::StatsResponse]) -> u64 {
+    stats
+        .iter()
+        .flat_map(|s| &s.endpoints)
+        .map(|e| e.num_requests)
+        .sum()
+}
+
+/// The top-level keys of a JSON object, in the order they were written.
+pub(crate) fn key_order(json: &[u8]) -> Vec<String> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    use std::fmt;
+
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    deserializer.deserialize_map(Keys).expect("a JSON object")
+}
