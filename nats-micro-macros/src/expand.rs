@@ -68,7 +68,10 @@ fn builder_methods(model: &ServiceModel, krate: &TokenStream) -> TokenStream {
         .iter()
         .map(|(k, v)| quote!(let builder = builder.metadata(#k, #v);));
     let queue_group = queue_group_call(&model.queue_group, quote!(builder));
-    let endpoints = model.endpoints.iter().map(|e| register_endpoint(model, e, krate));
+    let endpoints = model
+        .endpoints
+        .iter()
+        .map(|e| register_endpoint(model, e, krate));
     quote! {
         impl #self_ty {
             /// The service this impl block defines, ready for layers
@@ -107,9 +110,16 @@ fn queue_group_call(queue_group: &QueueGroup, target: TokenStream) -> TokenStrea
 }
 
 /// Adds one endpoint (in its group, if any) to `builder`.
-fn register_endpoint(model: &ServiceModel, endpoint: &EndpointModel, krate: &TokenStream) -> TokenStream {
+fn register_endpoint(
+    model: &ServiceModel,
+    endpoint: &EndpointModel,
+    krate: &TokenStream,
+) -> TokenStream {
     let (name, subject) = (&endpoint.name, &endpoint.subject);
-    let metadata = endpoint.metadata.iter().map(|(k, v)| quote!(.metadata(#k, #v)));
+    let metadata = endpoint
+        .metadata
+        .iter()
+        .map(|(k, v)| quote!(.metadata(#k, #v)));
     let config = queue_group_call(
         &endpoint.queue_group,
         quote!(#krate::EndpointConfig::new(#name).subject(#subject) #(#metadata)*),
@@ -204,7 +214,10 @@ fn client_method(endpoint: &EndpointModel, krate: &TokenStream) -> TokenStream {
     let (argument, payload) = match &endpoint.body {
         Body::Empty => (quote!(), quote!(#krate::Bytes::new())),
         Body::Json(ty) => (quote!(body: &#ty,), quote!(#krate::encode_json(body)?)),
-        Body::Raw => (quote!(body: impl ::std::convert::Into<#krate::Bytes>,), quote!(body)),
+        Body::Raw => (
+            quote!(body: impl ::std::convert::Into<#krate::Bytes>,),
+            quote!(body),
+        ),
     };
     let (output, decode) = match &endpoint.output {
         Output::Unit => (quote!(()), quote!(#krate::decode::<()>(reply))),

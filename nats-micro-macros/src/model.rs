@@ -68,7 +68,7 @@ pub(crate) enum Body {
     /// No body argument: an empty payload.
     Empty,
     /// `Json<T>`: the client takes `&T` and sends it as JSON.
-    Json(Type),
+    Json(Box<Type>),
     /// Raw bytes (`Bytes`, `Vec<u8>`, `String`): the client takes `impl Into<Bytes>`.
     Raw,
 }
@@ -79,9 +79,9 @@ pub(crate) enum Output {
     /// `()`.
     Unit,
     /// `Json<T>`: decoded from JSON into `T`.
-    Json(Type),
+    Json(Box<Type>),
     /// Any other reply type `T`: decoded with the runtime's `FromReply`.
-    Other(Type),
+    Other(Box<Type>),
 }
 
 impl ServiceModel {
@@ -342,7 +342,7 @@ fn last_segment(ty: &Type) -> Option<(String, Option<Type>)> {
 fn body_of(args: &[Type]) -> Body {
     let segments: Vec<(String, Option<Type>)> = args.iter().filter_map(last_segment).collect();
     if let Some((_, Some(inner))) = segments.iter().find(|(name, _)| name == "Json") {
-        return Body::Json(inner.clone());
+        return Body::Json(Box::new(inner.clone()));
     }
     if segments
         .iter()
@@ -369,8 +369,8 @@ fn output_of(output: &ReturnType) -> Output {
     };
     match (&ty, last_segment(&ty)) {
         (Type::Tuple(t), _) if t.elems.is_empty() => Output::Unit,
-        (_, Some((name, Some(inner)))) if name == "Json" => Output::Json(inner),
-        _ => Output::Other(ty),
+        (_, Some((name, Some(inner)))) if name == "Json" => Output::Json(Box::new(inner)),
+        _ => Output::Other(Box::new(ty)),
     }
 }
 

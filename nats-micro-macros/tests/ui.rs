@@ -1,7 +1,9 @@
-//! Compile-time errors of the macros, each pointing at the user's token (`tests/ui/fail`).
+//! The macros at compile time: what they accept (`tests/ui/pass`, built and run) and every
+//! error they report, each pointing at the user's token (`tests/ui/fail`).
 
 #[test]
-fn compile_errors() {
+fn ui() {
     let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui/pass/*.rs");
     cases.compile_fail("tests/ui/fail/*.rs");
 }

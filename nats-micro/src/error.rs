@@ -197,6 +197,9 @@ pub enum RespondErrorKind {
     /// An error reply needs a description (the header cannot be empty).
     #[error("error description is empty")]
     EmptyDescription,
+    /// An error reply needs a code (the header cannot be empty).
+    #[error("error code is empty")]
+    EmptyCode,
     /// The request was not received from a connection (built by hand, as in tests).
     #[error("request is not bound to a connection")]
     NotConnected,

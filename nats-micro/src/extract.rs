@@ -34,6 +34,10 @@ use crate::request::Request;
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an extractor: a handler argument must implement `FromRequest`",
+    note = "extractors are `Json<T>`, `Bytes`, `String`, `Vec<u8>`, `Headers`, `Subject`, `State<T>`, `Option<T>` and `Request`"
+)]
 pub trait FromRequest<S>: Sized {
     /// The error when the request does not provide it; it becomes the error reply.
     type Rejection: Into<ServiceError>;
@@ -164,7 +168,7 @@ mod tests {
     fn rejects_what_does_not_fit() {
         let request = Request::new("s", vec![0xff, 0xfe]);
         let error = String::from_request(&request, &()).expect_err("not UTF-8");
-        assert_eq!(error.code, 400);
+        assert_eq!(error.code, "400");
         assert_eq!(Option::<String>::from_request(&request, &()), Ok(None));
     }
 }

@@ -24,6 +24,10 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Reply> + Send + 'static>>;
 /// that are all [`FromRequest`] extractors, returning anything [`IntoReply`]. `T` is the tuple
 /// of argument types (it only tells the implementations apart) and `S` the state given to
 /// [`handler_with_state`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot serve an endpoint",
+    note = "a handler is an async function whose arguments all implement `FromRequest` (extractors) and whose output implements `IntoReply`"
+)]
 pub trait Handler<T, S>: Clone + Send + Sync + 'static {
     /// Extracts the arguments from `request` and runs the function. A rejected argument is
     /// answered with its error without running the function.
@@ -227,7 +231,7 @@ mod tests {
             panic!("must not run")
         }
         let reply = call(handler_fn(never_called), Request::new("s", "300")).await;
-        assert_eq!(reply.error().map(|e| e.code), Some(400));
+        assert_eq!(reply.error().map(|e| e.code.as_str()), Some("400"));
     }
 
     #[tokio::test]

@@ -60,7 +60,7 @@ mod tests {
         let request = Request::new("s", "{not json");
         let error =
             Json::<HashMap<String, i32>>::from_request(&request, &()).expect_err("rejected");
-        assert_eq!(error.code, 400);
+        assert_eq!(error.code, "400");
         let serde_message = serde_json::from_slice::<HashMap<String, i32>>(b"{not json")
             .expect_err("invalid")
             .to_string();
@@ -72,6 +72,9 @@ mod tests {
         assert_eq!(Json([1, 2]).into_reply(), Reply::new("[1,2]"));
         let mut bad = HashMap::new();
         bad.insert((1, 2), 3);
-        assert_eq!(Json(bad).into_reply().error().map(|e| e.code), Some(500));
+        assert_eq!(
+            Json(bad).into_reply().error().map(|e| e.code.as_str()),
+            Some("500")
+        );
     }
 }

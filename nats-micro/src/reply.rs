@@ -15,7 +15,7 @@ use crate::error::{ServiceError, ERROR_CODE_HEADER, ERROR_HEADER};
 /// let reply = "hello".into_reply();
 /// assert_eq!(reply.payload().map(|p| &p[..]), Some(&b"hello"[..]));
 /// let reply = Err::<String, _>(ServiceError::not_found("nope")).into_reply();
-/// assert_eq!(reply.error().map(|e| e.code), Some(404));
+/// assert_eq!(reply.error().map(|e| e.code.as_str()), Some("404"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -108,6 +108,10 @@ pub struct NoReply;
 /// `()` is an empty reply (unless the handler already responded through the request), bytes
 /// and strings are the payload, [`Json`](crate::Json) is serialized, an `Err` is an error
 /// reply, and `(HeaderMap, T)` adds headers.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a reply",
+    note = "replies are `()`, `Bytes`, `Vec<u8>`, `String`, `&'static str`, `Json<T>`, `Reply`, `ServiceError`, `(HeaderMap, T)` and `Result<T, E>` where `E: Into<ServiceError>`"
+)]
 pub trait IntoReply {
     /// Turns `self` into a reply.
     fn into_reply(self) -> Reply;
@@ -193,7 +197,7 @@ pub(crate) fn error_headers(error: &ServiceError, extra: Option<HeaderMap>) -> H
         error.description.clone()
     };
     headers.insert(ERROR_HEADER, description);
-    headers.insert(ERROR_CODE_HEADER, error.code.to_string());
+    headers.insert(ERROR_CODE_HEADER, error.code.clone());
     headers
 }
 

@@ -134,15 +134,19 @@ impl Request {
     /// (`last_error` becomes `"<code>:<description>"`).
     ///
     /// # Errors
-    /// [`RespondErrorKind::EmptyDescription`] for an empty description (nothing is sent), or
-    /// as [`respond`](Self::respond).
+    /// [`RespondErrorKind::EmptyCode`] or [`RespondErrorKind::EmptyDescription`] when one of
+    /// the two is empty (nothing is sent then), or as [`respond`](Self::respond).
     pub async fn respond_error(
         &self,
-        code: u16,
+        code: impl std::fmt::Display,
         description: &str,
         data: impl Into<Bytes>,
         headers: Option<HeaderMap>,
     ) -> Result<(), RespondError> {
+        let code = code.to_string();
+        if code.trim().is_empty() {
+            return Err(RespondError::new(RespondErrorKind::EmptyCode));
+        }
         if description.is_empty() {
             return Err(RespondError::new(RespondErrorKind::EmptyDescription));
         }

@@ -23,15 +23,22 @@ pub const ERROR_CODE_HEADER: &str = "Nats-Service-Error-Code";
 /// Handlers return it (or anything `Into<ServiceError>`) to answer with an error; callers get it
 /// back from [`request`](crate::request) and [`CallError::Service`](crate::CallError::Service).
 ///
+/// Codes are strings, as in nats.go and nats-py: numeric ones (`400`, `404`, `500`) are
+/// the common case, and names such as `USER_NOT_FOUND` go through unchanged.
+///
 /// ```
 /// use nats_micro::ServiceError;
 /// let error = ServiceError::new(404, "no such user").with_data("42");
 /// assert_eq!(error.to_string(), "service error 404: no such user");
+/// assert_eq!(error.status(), Some(404));
+/// let error = ServiceError::new("USER_NOT_FOUND", "no user 42");
+/// assert_eq!(error.code, "USER_NOT_FOUND");
+/// assert_eq!(error.status(), None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceError {
-    /// The code, such as `400`, `404` or `500`.
-    pub code: u16,
+    /// The code, such as `400`, `404`, `500` or `USER_NOT_FOUND`.
+    pub code: String,
     /// What went wrong.
     pub description: String,
     /// The body of the error reply, often empty.
@@ -39,10 +46,10 @@ pub struct ServiceError {
 }
 
 impl ServiceError {
-    /// An error with `code` and `description` and no data.
-    pub fn new(code: u16, description: impl Into<String>) -> Self {
+    /// An error with `code` (a number or a name) and `description`, and no data.
+    pub fn new(code: impl fmt::Display, description: impl Into<String>) -> Self {
         ServiceError {
-            code,
+            code: code.to_string(),
             description: description.into(),
             data: Bytes::new(),
         }
@@ -69,6 +76,11 @@ impl ServiceError {
         self
     }
 
+    /// The code as a number, when it is one.
+    pub fn status(&self) -> Option<u16> {
+        self.code.trim().parse().ok()
+    }
+
     /// The error as the `last_error` of the STATS reply shows it: `"<code>:<description>"`.
     pub fn last_error(&self) -> String {
         format!("{}:{}", self.code, self.description)
@@ -77,7 +89,7 @@ impl ServiceError {
     /// The service error a reply carries, if it has the error headers.
     ///
     /// Codes are read leniently, as other implementations send them: surrounding spaces are
-    /// ignored, and a code that is not a number (or is missing) reads as `500`.
+    /// ignored, and a missing or empty code reads as `500`.
     pub fn from_message(message: &Message) -> Option<ServiceError> {
         let headers = message.headers.as_ref()?;
         let description = header(headers, ERROR_HEADER);
@@ -86,7 +98,11 @@ impl ServiceError {
             return None;
         }
         Some(ServiceError {
-            code: code.and_then(|c| c.trim().parse().ok()).unwrap_or(500),
+            code: code
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .unwrap_or("500")
+                .to_owned(),
             description: description.unwrap_or_default().to_owned(),
             data: message.payload.clone(),
         })
@@ -170,7 +186,14 @@ mod tests {
             "",
         ))
         .expect("an error reply");
-        assert_eq!((error.code, error.description.as_str()), (500, "x"));
+        assert_eq!(
+            (error.code.as_str(), error.description.as_str()),
+            ("oops", "x")
+        );
+
+        let error = ServiceError::from_message(&reply(&[(ERROR_HEADER, "no code")], ""))
+            .expect("an error reply");
+        assert_eq!(error.code, "500");
 
         assert_eq!(ServiceError::from_message(&reply(&[("A", "b")], "")), None);
     }
@@ -180,7 +203,7 @@ mod tests {
         let boxed: BoxError = Box::new(ServiceError::not_found("gone"));
         assert_eq!(ServiceError::from(boxed), ServiceError::not_found("gone"));
         let boxed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
-        assert_eq!(ServiceError::from(boxed).code, 504);
+        assert_eq!(ServiceError::from(boxed).code, "504");
         let boxed: BoxError = "plain failure".into();
         assert_eq!(
             ServiceError::from(boxed),

@@ -132,8 +132,8 @@ async fn a_failing_handler_is_a_500() {
 
     let error = call(&client, "conflict", "").await;
     assert_eq!(
-        (error.code, error.description.as_str()),
-        (409, "already exists")
+        (error.code.as_str(), error.description.as_str()),
+        ("409", "already exists")
     );
     assert_counted(&client, &service, "conflict", 1, "409:already exists").await;
 }

@@ -92,7 +92,7 @@ async fn service_wide_layers_wrap_every_endpoint() {
     );
     for subject in ["fast", "slow"] {
         match call(&client, subject, HeaderMap::new()).await {
-            Err(CallError::Service(error)) => assert_eq!(error.code, 401, "{subject}"),
+            Err(CallError::Service(error)) => assert_eq!(error.code, "401", "{subject}"),
             other => panic!("{subject}: expected 401, got {other:?}"),
         }
     }
@@ -151,7 +151,7 @@ async fn a_layer_for_one_named_endpoint_of_the_builder() {
         .await
         .expect("start");
     match call(&client, "slow", HeaderMap::new()).await {
-        Err(CallError::Service(error)) => assert_eq!(error.code, 504),
+        Err(CallError::Service(error)) => assert_eq!(error.code, "504"),
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(

@@ -17,7 +17,7 @@
 //!         Err::<String, _>(std::io::Error::other("disk on fire"))
 //!     }));
 //! let error = service.oneshot(Request::new("s", "")).await.unwrap_err();
-//! assert_eq!((error.code, error.description.as_str()), (500, "something went wrong"));
+//! assert_eq!((error.code.as_str(), error.description.as_str()), ("500", "something went wrong"));
 //! # });
 //! ```
 
@@ -35,7 +35,7 @@ mod layer;
 pub use future::ResponseFuture;
 pub use layer::ErrorHandlingLayer;
 
-/// Wraps a service: its errors and panics become `ServiceError { code: 500, description }`.
+/// Wraps a service: its errors and panics become a `500` [`ServiceError`] with `description`.
 #[derive(Debug, Clone)]
 pub struct ErrorHandling<S> {
     inner: S,
@@ -165,6 +165,6 @@ mod tests {
             .oneshot(Request::new("s", ""))
             .await
             .expect("a reply");
-        assert_eq!(reply.error().map(|e| e.code), Some(404));
+        assert_eq!(reply.error().map(|e| e.code.as_str()), Some("404"));
     }
 }
