@@ -1,15 +1,14 @@
 //! One request, from the message to the reply: counted on arrival, handed to the endpoint's
-//! service when it is ready, run on its own task (so requests on one endpoint run
-//! concurrently), answered, and timed. Panics anywhere in the handler are caught and answered
-//! with a `500` error; they never end the endpoint's task.
+//! service once it is ready, answered, and timed. Panics anywhere in the handler are caught
+//! and answered with a `500` error; they never end the endpoint's task.
 
+use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::FutureExt;
 use nats_core::{Client, Message, Subject};
-use tokio::sync::OwnedSemaphorePermit;
 use tower::{Service as TowerService, ServiceExt};
 use tracing::Instrument;
 
@@ -31,20 +30,19 @@ pub(crate) struct EndpointContext {
     pub(crate) error_handler: Option<ErrorHandler>,
 }
 
-/// The future of a call to an endpoint's service.
-type CallFuture = <BoxEndpoint as TowerService<Request>>::Future;
+/// A request received and counted, not yet handed to the endpoint's service.
+pub(crate) struct Incoming {
+    request: Request,
+    responder: Responder,
+    reply_to: Option<Subject>,
+    started: Instant,
+    span: tracing::Span,
+}
 
-/// Counts `message`, waits until `service` is ready, calls it, and spawns the rest; `permit`
-/// is held until the reply is sent.
-pub(crate) async fn dispatch(
-    service: &mut BoxEndpoint,
-    message: Message,
-    context: &Arc<EndpointContext>,
-    permit: OwnedSemaphorePermit,
-) {
+/// Counts `message` as a request of the endpoint and starts its clock.
+pub(crate) fn accept(message: Message, context: &EndpointContext) -> Incoming {
     let record = &context.record;
     record.counters.lock().request();
-    let started = Instant::now();
     let span = tracing::info_span!(
         "request",
         service = %context.service_name,
@@ -53,34 +51,56 @@ pub(crate) async fn dispatch(
     );
     let responder = Responder::new(context.client.clone(), Arc::clone(&record.counters));
     let reply_to = message.reply.clone();
-    let request = Request::bound(message, responder.clone());
-    let call = start_call(service, request).instrument(span.clone()).await;
-    tokio::spawn(
+    Incoming {
+        request: Request::bound(message, responder.clone()),
+        responder,
+        reply_to,
+        started: Instant::now(),
+        span,
+    }
+}
+
+/// Waits until `service` can take a request; a readiness error or a panic is the answer.
+pub(crate) async fn ready(service: &mut BoxEndpoint) -> Result<(), ServiceError> {
+    match AssertUnwindSafe(service.ready()).catch_unwind().await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(error),
+        Err(payload) => Err(panicked(payload.as_ref())),
+    }
+}
+
+impl Incoming {
+    /// Calls `service` (when it was `ready`) and returns the future that answers the request.
+    pub(crate) fn handle(
+        self,
+        service: &mut BoxEndpoint,
+        ready: Result<(), ServiceError>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let Incoming {
+            request,
+            responder,
+            reply_to,
+            started,
+            span,
+        } = self;
+        let call = ready.and_then(|()| {
+            let _entered = span.enter();
+            panic::catch_unwind(AssertUnwindSafe(|| service.call(request)))
+                .map_err(|payload| panicked(payload.as_ref()))
+        });
         async move {
             let reply = match call {
                 Ok(future) => run(future).await,
                 Err(error) => Reply::error_reply(error),
             };
             finish(&responder, reply_to.as_ref(), reply, started).await;
-            drop(permit);
         }
-        .instrument(span),
-    );
+        .instrument(span)
+    }
 }
 
-/// Waits for readiness and calls the service; a readiness error or a panic becomes the error.
-async fn start_call(
-    service: &mut BoxEndpoint,
-    request: Request,
-) -> Result<CallFuture, ServiceError> {
-    match AssertUnwindSafe(service.ready()).catch_unwind().await {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => return Err(error),
-        Err(payload) => return Err(panicked(payload.as_ref())),
-    }
-    panic::catch_unwind(AssertUnwindSafe(|| service.call(request)))
-        .map_err(|payload| panicked(payload.as_ref()))
-}
+/// The future of a call to an endpoint's service.
+type CallFuture = <BoxEndpoint as TowerService<Request>>::Future;
 
 /// Runs the handler's future to its reply.
 async fn run(future: CallFuture) -> Reply {
@@ -95,7 +115,6 @@ fn panicked(payload: &(dyn std::any::Any + Send)) -> ServiceError {
     tracing::error!(panic = panic_message(payload), "handler panicked");
     ServiceError::internal(PANIC_DESCRIPTION)
 }
-
 /// Records the processing time, then sends the reply (errors are counted before they leave,
 /// so the caller's next STATS request sees them).
 async fn finish(responder: &Responder, to: Option<&Subject>, reply: Reply, started: Instant) {

@@ -1,17 +1,14 @@
-//! Endpoints: [`EndpointConfig`], the validated record the `$SRV` replies read, and the task that
-//! serves one endpoint's subscription.
+//! Endpoints: [`EndpointConfig`] and the validated record the `$SRV` replies read. The task
+//! that serves an endpoint's subscription is in `serve.rs`.
 
 use std::sync::Arc;
 
-use nats_core::Subscriber;
 use parking_lot::Mutex;
-use tokio::sync::{watch, Semaphore};
 use tower::util::BoxService;
 use tower::{Service as TowerService, ServiceExt};
 
 use crate::config::check_max_concurrency;
-use crate::dispatch::{dispatch, EndpointContext};
-use crate::error::{AsyncError, ConfigError, ConfigErrorKind, ServiceError};
+use crate::error::{ConfigError, ConfigErrorKind, ServiceError};
 use crate::group::{join_subject, GroupConfig};
 use crate::queue_group::QueueGroup;
 use crate::reply::{IntoReply, Reply};
@@ -217,87 +214,6 @@ impl EndpointRecord {
             processing_time: counters.processing_time,
             data: None,
         }
-    }
-}
-
-/// What the serving loop waits for next.
-enum Next {
-    Message(nats_core::Message),
-    Shutdown,
-    End,
-}
-
-/// Serves `subscriber` until the service shuts down (then drains it and answers what was
-/// already received) or the subscription ends; returns once no request is in flight.
-pub(crate) async fn serve(
-    mut subscriber: Subscriber,
-    mut service: BoxEndpoint,
-    context: Arc<EndpointContext>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let max = context.record.max_concurrency;
-    let limit = Arc::new(Semaphore::new(max));
-    let mut draining = false;
-    let mut dropped = 0;
-    loop {
-        let next = if draining {
-            subscriber.next().await.map_or(Next::End, Next::Message)
-        } else {
-            next_or_shutdown(&mut subscriber, &mut shutdown).await
-        };
-        let message = match next {
-            Next::Message(message) => message,
-            Next::End => break,
-            Next::Shutdown => {
-                // Unsubscribes; what the server already sent still comes out of the stream.
-                if let Err(error) = subscriber.drain().await {
-                    tracing::debug!(%error, "endpoint subscription not drained");
-                }
-                draining = true;
-                continue;
-            }
-        };
-        report_dropped(&subscriber, &context, &mut dropped);
-        let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
-            break;
-        };
-        dispatch(&mut service, message, &context, permit).await;
-    }
-    // Every permit back means every spawned request has finished.
-    let all = u32::try_from(max).unwrap_or(u32::MAX);
-    let _ = limit.acquire_many(all).await;
-}
-
-async fn next_or_shutdown(
-    subscriber: &mut Subscriber,
-    shutdown: &mut watch::Receiver<bool>,
-) -> Next {
-    tokio::select! {
-        biased;
-        // A dropped sender means the service is gone: shut down as well.
-        _ = shutdown.wait_for(|stop| *stop) => Next::Shutdown,
-        message = subscriber.next() => message.map_or(Next::End, Next::Message),
-    }
-}
-
-/// Counts and reports requests the subscription dropped since the last check (a slow
-/// consumer), as nats.go does with asynchronous subscription errors.
-fn report_dropped(subscriber: &Subscriber, context: &EndpointContext, seen: &mut u64) {
-    let dropped = subscriber.dropped();
-    if dropped <= *seen {
-        return;
-    }
-    let description = format!("slow consumer: {} requests dropped", dropped - *seen);
-    *seen = dropped;
-    let record = &context.record;
-    tracing::warn!(endpoint = %record.name, subject = %record.subject, "{description}");
-    record.counters.lock().error(format!("500:{description}"));
-    if let Some(handler) = &context.error_handler {
-        handler(&AsyncError {
-            endpoint: record.name.clone(),
-            subject: record.subject.clone(),
-            description,
-        });
     }
 }
 

@@ -76,6 +76,7 @@ mod queue_group;
 mod reply;
 mod request;
 pub mod schema;
+mod serve;
 mod service;
 mod service_error;
 mod stats;

@@ -12,7 +12,7 @@ use tower::Service as TowerService;
 
 use crate::config::{ServiceBuilder, ServiceConfig, ServiceLayer, StatsHandler};
 use crate::dispatch::EndpointContext;
-use crate::endpoint::{boxed, serve, BoxEndpoint, EndpointConfig, EndpointRecord, PendingEndpoint};
+use crate::endpoint::{boxed, BoxEndpoint, EndpointConfig, EndpointRecord, PendingEndpoint};
 use crate::error::{ServiceError, StartError, StartErrorKind};
 use crate::group::{Group, GroupConfig};
 use crate::monitor::{self, MonitorHandle};
@@ -22,6 +22,7 @@ use crate::schema::{
     EndpointStats, InfoResponse, PingResponse, StatsResponse, INFO_RESPONSE_TYPE,
     PING_RESPONSE_TYPE, STATS_RESPONSE_TYPE,
 };
+use crate::serve::serve;
 
 /// Starts a service described by `config` on `client`: subscribes the nine `$SRV` subjects and
 /// answers PING, INFO and STATS until stopped. Endpoints are added with

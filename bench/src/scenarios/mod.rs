@@ -11,6 +11,7 @@ use std::pin::Pin;
 use crate::client::BenchError;
 
 mod memory;
+mod micro;
 mod publish;
 mod pubsub;
 mod request;
@@ -24,6 +25,7 @@ pub(crate) fn all() -> Vec<Scenario> {
     all.extend(publish::scenarios());
     all.extend(pubsub::scenarios());
     all.extend(request::scenarios());
+    all.extend(micro::scenarios());
     all.extend(memory::scenarios());
     all
 }

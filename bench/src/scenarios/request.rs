@@ -20,21 +20,31 @@ const CONCURRENT_TOTAL: usize = 100_000;
 pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
-            name: format!("request {} sequential x 16 B", grouped(SEQUENTIAL)),
+            name: sequential_name("request"),
             note: None,
             ours: runner(sequential::<Ours>),
             theirs: runner(sequential::<Theirs>),
         },
         Scenario {
-            name: format!(
-                "request {} by {REQUESTERS} tasks x 16 B",
-                grouped(CONCURRENT_TOTAL)
-            ),
+            name: concurrent_name("request"),
             note: None,
             ours: runner(concurrent::<Ours>),
             theirs: runner(concurrent::<Theirs>),
         },
     ]
+}
+
+/// `<what> 20,000 sequential x 16 B`.
+pub(super) fn sequential_name(what: &str) -> String {
+    format!("{what} {} sequential x 16 B", grouped(SEQUENTIAL))
+}
+
+/// `<what> 100,000 by 64 tasks x 16 B`.
+pub(super) fn concurrent_name(what: &str) -> String {
+    format!(
+        "{what} {} by {REQUESTERS} tasks x 16 B",
+        grouped(CONCURRENT_TOTAL)
+    )
 }
 
 /// The responder's task, stopped when the run ends however it ends.
@@ -50,19 +60,41 @@ async fn setup<C: BenchClient>(ctx: &Ctx) -> Result<(C, Responder), BenchError> 
     let responder = C::connect(&ctx.url, None).await?;
     let task = Responder(responder.serve_echo(SUBJECT).await?);
     let requester = C::connect(&ctx.url, None).await?;
-    for _ in 0..WARM_UP {
-        requester.request(SUBJECT, payload(SIZE)).await?;
-    }
+    warm_up(&requester, SUBJECT).await?;
     Ok((requester, task))
 }
 
 async fn sequential<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
     let (client, _responder) = setup::<C>(&ctx).await?;
+    measure_sequential(&client, SUBJECT).await
+}
+
+async fn concurrent<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let (client, _responder) = setup::<C>(&ctx).await?;
+    measure_concurrent(&client, SUBJECT).await
+}
+
+/// Sends unmeasured requests to `subject` so connections and buffers are warm.
+pub(super) async fn warm_up<C: BenchClient>(
+    client: &C,
+    subject: &'static str,
+) -> Result<(), BenchError> {
+    for _ in 0..WARM_UP {
+        check(&client.request(subject, payload(SIZE)).await?)?;
+    }
+    Ok(())
+}
+
+/// Round trips to `subject` one at a time: p50, p99 and mean latency.
+pub(super) async fn measure_sequential<C: BenchClient>(
+    client: &C,
+    subject: &'static str,
+) -> Result<Vec<Metric>, BenchError> {
     let payload = payload(SIZE);
     let mut micros = Vec::with_capacity(SEQUENTIAL);
     for _ in 0..SEQUENTIAL {
         let start = Instant::now();
-        let reply = client.request(SUBJECT, payload.clone()).await?;
+        let reply = client.request(subject, payload.clone()).await?;
         micros.push(start.elapsed().as_secs_f64() * 1e6);
         check(&reply)?;
     }
@@ -75,8 +107,11 @@ async fn sequential<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError>
     ])
 }
 
-async fn concurrent<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
-    let (client, _responder) = setup::<C>(&ctx).await?;
+/// Round trips to `subject` from many requesters at once: requests per second.
+pub(super) async fn measure_concurrent<C: BenchClient>(
+    client: &C,
+    subject: &'static str,
+) -> Result<Vec<Metric>, BenchError> {
     let start = Instant::now();
     // A JoinSet aborts the other requesters when one fails and the set is dropped.
     let mut tasks = JoinSet::new();
@@ -87,7 +122,7 @@ async fn concurrent<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError>
         tasks.spawn(async move {
             let payload = payload(SIZE);
             for _ in 0..share {
-                check(&client.request(SUBJECT, payload.clone()).await?)?;
+                check(&client.request(subject, payload.clone()).await?)?;
             }
             Ok::<_, BenchError>(())
         });
@@ -102,7 +137,7 @@ async fn concurrent<C: BenchClient>(ctx: Ctx) -> Result<Vec<Metric>, BenchError>
     )])
 }
 
-fn check(reply: &[u8]) -> Result<(), BenchError> {
+pub(super) fn check(reply: &[u8]) -> Result<(), BenchError> {
     if reply.len() == SIZE {
         Ok(())
     } else {
@@ -111,7 +146,7 @@ fn check(reply: &[u8]) -> Result<(), BenchError> {
 }
 
 /// The value below which `q` of the sorted samples fall (nearest rank).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], q: f64) -> f64 {
     let rank = (q * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }

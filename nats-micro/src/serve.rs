@@ -1,0 +1,120 @@
+//! The task that serves one endpoint's subscription.
+//!
+//! Requests run concurrently on this task, up to the endpoint's limit: each one's future is
+//! polled here beside the subscription, so a request costs no task of its own and no extra
+//! wake-up between receiving it and answering it. Middleware readiness is awaited while the
+//! requests in flight keep running, so a layer that waits for one of them to finish (a
+//! concurrency limit) cannot deadlock.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use nats_core::Subscriber;
+use tokio::sync::watch;
+
+use crate::dispatch::{self, EndpointContext};
+use crate::endpoint::BoxEndpoint;
+use crate::error::AsyncError;
+
+/// The requests being handled, each answered when its future completes.
+type InFlight = FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send>>>;
+
+/// What the serving loop waits for next.
+enum Next {
+    Message(nats_core::Message),
+    Shutdown,
+    End,
+}
+
+/// Serves `subscriber` until the service shuts down (then drains it and answers what was
+/// already received) or the subscription ends; returns once no request is in flight.
+pub(crate) async fn serve(
+    mut subscriber: Subscriber,
+    mut service: BoxEndpoint,
+    context: Arc<EndpointContext>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let max = context.record.max_concurrency;
+    let mut in_flight = InFlight::new();
+    let mut draining = false;
+    let mut dropped = 0;
+    loop {
+        while in_flight.len() >= max {
+            in_flight.next().await;
+        }
+        let next = alongside(
+            &mut in_flight,
+            next(&mut subscriber, &mut shutdown, draining),
+        )
+        .await;
+        let message = match next {
+            Next::Message(message) => message,
+            Next::End => break,
+            Next::Shutdown => {
+                // Unsubscribes; what the server already sent still comes out of the stream.
+                let drained = alongside(&mut in_flight, subscriber.drain()).await;
+                if let Err(error) = drained {
+                    tracing::debug!(%error, "endpoint subscription not drained");
+                }
+                draining = true;
+                continue;
+            }
+        };
+        report_dropped(&subscriber, &context, &mut dropped);
+        let incoming = dispatch::accept(message, &context);
+        let ready = alongside(&mut in_flight, dispatch::ready(&mut service)).await;
+        in_flight.push(Box::pin(incoming.handle(&mut service, ready)));
+    }
+    while in_flight.next().await.is_some() {}
+}
+
+/// Runs `future` while the requests in flight keep making progress.
+async fn alongside<T>(in_flight: &mut InFlight, future: impl Future<Output = T>) -> T {
+    tokio::pin!(future);
+    loop {
+        tokio::select! {
+            biased;
+            output = &mut future => return output,
+            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+        }
+    }
+}
+
+async fn next(
+    subscriber: &mut Subscriber,
+    shutdown: &mut watch::Receiver<bool>,
+    draining: bool,
+) -> Next {
+    if draining {
+        return subscriber.next().await.map_or(Next::End, Next::Message);
+    }
+    tokio::select! {
+        biased;
+        // A dropped sender means the service is gone: shut down as well.
+        _ = shutdown.wait_for(|stop| *stop) => Next::Shutdown,
+        message = subscriber.next() => message.map_or(Next::End, Next::Message),
+    }
+}
+/// Counts and reports requests the subscription dropped since the last check (a slow
+/// consumer), as nats.go does with asynchronous subscription errors.
+fn report_dropped(subscriber: &Subscriber, context: &EndpointContext, seen: &mut u64) {
+    let dropped = subscriber.dropped();
+    if dropped <= *seen {
+        return;
+    }
+    let description = format!("slow consumer: {} requests dropped", dropped - *seen);
+    *seen = dropped;
+    let record = &context.record;
+    tracing::warn!(endpoint = %record.name, subject = %record.subject, "{description}");
+    record.counters.lock().error(format!("500:{description}"));
+    if let Some(handler) = &context.error_handler {
+        handler(&AsyncError {
+            endpoint: record.name.clone(),
+            subject: record.subject.clone(),
+            description,
+        });
+    }
+}
