@@ -123,12 +123,10 @@ pub enum SubjectError {
 /// # Errors
 /// The [`SubjectError`] that names what is wrong.
 pub fn validate_publish_subject(subject: &str) -> Result<(), SubjectError> {
-    for token in tokens(subject)? {
-        if token == "*" || token == ">" {
-            return Err(SubjectError::Wildcard);
-        }
-    }
-    Ok(())
+    check_tokens(subject, |token, _last| match token {
+        b"*" | b">" => Err(SubjectError::Wildcard),
+        _ => Ok(()),
+    })
 }
 
 /// Checks a subject to subscribe to: like a publish subject, but `*` may stand for a token and
@@ -137,13 +135,10 @@ pub fn validate_publish_subject(subject: &str) -> Result<(), SubjectError> {
 /// # Errors
 /// The [`SubjectError`] that names what is wrong.
 pub fn validate_subscribe_subject(subject: &str) -> Result<(), SubjectError> {
-    let mut tokens = tokens(subject)?.peekable();
-    while let Some(token) = tokens.next() {
-        if token == ">" && tokens.peek().is_some() {
-            return Err(SubjectError::MisplacedWildcard);
-        }
-    }
-    Ok(())
+    check_tokens(subject, |token, last| match token {
+        b">" if !last => Err(SubjectError::MisplacedWildcard),
+        _ => Ok(()),
+    })
 }
 
 /// Checks a queue group name: non-empty and without whitespace.
@@ -171,17 +166,34 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
     literal.next().is_none()
 }
 
-fn tokens(subject: &str) -> Result<std::str::Split<'_, char>, SubjectError> {
-    if subject.is_empty() {
+/// Walks `subject` once, rejecting whitespace and empty tokens, and hands every token (with
+/// whether it is the last) to `check`. Publishing validates each subject, so this is on the
+/// hot path: one pass, no allocation.
+fn check_tokens(
+    subject: &str,
+    check: impl Fn(&[u8], bool) -> Result<(), SubjectError>,
+) -> Result<(), SubjectError> {
+    let bytes = subject.as_bytes();
+    if bytes.is_empty() {
         return Err(SubjectError::Empty);
     }
-    if subject.bytes().any(is_whitespace) {
-        return Err(SubjectError::Whitespace);
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_whitespace(b) {
+            return Err(SubjectError::Whitespace);
+        }
+        if b == b'.' {
+            if i == start {
+                return Err(SubjectError::EmptyToken);
+            }
+            check(&bytes[start..i], false)?;
+            start = i + 1;
+        }
     }
-    if subject.split('.').any(str::is_empty) {
+    if start == bytes.len() {
         return Err(SubjectError::EmptyToken);
     }
-    Ok(subject.split('.'))
+    check(&bytes[start..], true)
 }
 
 fn is_whitespace(b: u8) -> bool {
