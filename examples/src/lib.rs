@@ -1,4 +1,12 @@
-//! Shared bits of the examples.
+//! Shared bits of the examples: the server to connect to, the user service of the
+//! documentation ([`users`]), serving until a signal ([`serve_until_signal`]), and the table
+//! of running services ([`services_table`]) that the `services` binary and the demo print.
+
+pub mod services_table;
+mod signal;
+pub mod users;
+
+pub use signal::{serve_until_signal, shutdown_signal};
 
 /// The server the examples connect to: `NATS_URL`, or a local server on the default port.
 pub fn nats_url() -> String {

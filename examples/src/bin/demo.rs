@@ -1,9 +1,17 @@
 //! The main demo: publish and subscribe, wildcards, and request/reply served by a queue group
-//! of two responders. Connects to `NATS_URL` (the README's command starts a local server).
+//! of two responders; then the user service (the `#[service]` version) called through its
+//! generated typed client, and the table of running services. Connects to `NATS_URL` (the
+//! README's command starts a local server).
 
+use std::fmt::Debug;
 use std::time::Duration;
 
+use examples::users::{
+    NewUser, User, UserId, UserService, UserServiceClient, UserStore, UserUpdate, INVALID_INPUT,
+    USER_NOT_FOUND,
+};
 use nats_core::{Client, ConnectOptions};
+use nats_micro::{CallError, ServiceError};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     publish_subscribe(&client).await?;
     request_reply(&client).await?;
+    user_service(&client).await?;
 
     let stats = client.statistics();
     println!(
@@ -93,4 +102,73 @@ async fn request_reply(client: &Client) -> Result<(), Box<dyn std::error::Error>
         println!("responder {id} served {served} of 10 requests");
     }
     Ok(())
+}
+
+/// Starts the user service on a connection of its own, calls every endpoint through the typed
+/// client (errors included), prints the services table, and stops the service.
+async fn user_service(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+    println!("-- user service --");
+    let connection = nats_core::connect(examples::nats_url()).await?;
+    let service = UserService::new(UserStore::new())
+        .start(&connection)
+        .await?;
+    println!(
+        "started {} {} (built with #[service])",
+        service.name(),
+        service.version()
+    );
+
+    let users = UserServiceClient::new(client);
+    let ann = users
+        .create(&NewUser::new("Ann", "ann@example.com"))
+        .await?;
+    println!("created {}", show(&ann));
+    let id = UserId { id: ann.id };
+    println!("got {}", show(&users.get(&id).await?));
+    let update = UserUpdate {
+        id: ann.id,
+        name: Some("Ann Lee".to_owned()),
+        email: Some("ann.lee@example.com".to_owned()),
+    };
+    println!("updated {}", show(&users.update(&update).await?));
+    let error = service_error(users.get(&UserId { id: 99 }).await, USER_NOT_FOUND)?;
+    println!("get user 99: {}: {}", error.code, error.description);
+    let nameless = NewUser::new("", "nobody@example.com");
+    let error = service_error(users.create(&nameless).await, INVALID_INPUT)?;
+    println!(
+        "create without a name: {}: {}",
+        error.code, error.description
+    );
+    let batch = vec![
+        NewUser::new("Bob", "bob@example.com"),
+        NewUser::new("Cy", "cy@example.com"),
+    ];
+    let report = users.bulk_import(&batch).await?;
+    println!("imported {} users: ids {:?}", report.imported, report.ids);
+    println!("deleted {}", show(&users.delete(&id).await?));
+
+    println!("-- services --");
+    print!(
+        "{}",
+        examples::services_table::services_table(client).await?
+    );
+    service.stop().await;
+    connection.drain().await?;
+    println!("user service stopped");
+    Ok(())
+}
+
+fn show(user: &User) -> String {
+    format!("user {}: {} <{}>", user.id, user.name, user.email)
+}
+
+/// The service error `result` must be, with code `code`.
+fn service_error<T: Debug>(
+    result: Result<T, CallError>,
+    code: &str,
+) -> Result<ServiceError, Box<dyn std::error::Error>> {
+    match result {
+        Err(CallError::Service(error)) if error.code == code => Ok(error),
+        other => Err(format!("expected a {code} error, got {other:?}").into()),
+    }
 }
