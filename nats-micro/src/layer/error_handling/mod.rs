@@ -35,7 +35,8 @@ mod layer;
 pub use future::ResponseFuture;
 pub use layer::ErrorHandlingLayer;
 
-/// Wraps a service: its errors and panics become a `500` [`ServiceError`] with `description`.
+/// Wraps a service: its errors and panics become a `500` [`ServiceError`] with `description`;
+/// errors that already are a [`ServiceError`] go through unchanged.
 #[derive(Debug, Clone)]
 pub struct ErrorHandling<S> {
     inner: S,
@@ -90,10 +91,17 @@ where
     }
 }
 
-/// Logs a failure and returns the configured error.
+/// The error to answer for `cause`: a [`ServiceError`] is a deliberate answer (middleware
+/// refusing a request, a handler's own error) and goes through unchanged; anything else is
+/// logged and hidden behind the configured error.
 pub(crate) fn failed(error: &ServiceError, cause: BoxError) -> ServiceError {
-    tracing::error!(error = %cause, "handler failed");
-    error.clone()
+    match cause.downcast::<ServiceError>() {
+        Ok(deliberate) => *deliberate,
+        Err(cause) => {
+            tracing::error!(error = %cause, "handler failed");
+            error.clone()
+        }
+    }
 }
 
 /// Logs a panic and returns the configured error.
@@ -166,5 +174,25 @@ mod tests {
             .await
             .expect("a reply");
         assert_eq!(reply.error().map(|e| e.code.as_str()), Some("404"));
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_hidden_and_service_errors_go_through() {
+        let hidden = ErrorHandlingLayer::new("oops")
+            .layer(service_fn(|_: Request| async {
+                Err::<Reply, BoxError>("connection to the database refused".into())
+            }))
+            .oneshot(Request::new("s", ""))
+            .await
+            .expect_err("failed");
+        assert_eq!(hidden, ServiceError::internal("oops"));
+        let deliberate = ErrorHandlingLayer::new("oops")
+            .layer(service_fn(|_: Request| async {
+                Err::<Reply, BoxError>(Box::new(ServiceError::new("FORBIDDEN", "admins only")))
+            }))
+            .oneshot(Request::new("s", ""))
+            .await
+            .expect_err("refused");
+        assert_eq!(deliberate, ServiceError::new("FORBIDDEN", "admins only"));
     }
 }
