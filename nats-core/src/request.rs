@@ -4,11 +4,11 @@
 //! task hands a reply straight to the waiting request through a oneshot channel: one task
 //! hop per request. A request that times out or is cancelled removes its entry on drop.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, OnceCell};
 
 use crate::message::Message;
@@ -21,7 +21,7 @@ pub(crate) struct RequestMux {
     /// The sid of the inbox subscription, once made.
     pub(crate) sid: OnceCell<u64>,
     next_token: AtomicU64,
-    waiting: Mutex<HashMap<u64, oneshot::Sender<Message>>>,
+    waiting: Mutex<FxHashMap<u64, oneshot::Sender<Message>>>,
 }
 
 impl RequestMux {
@@ -30,7 +30,7 @@ impl RequestMux {
             prefix: format!("{inbox_prefix}.{}.", nuid::next()),
             sid: OnceCell::new(),
             next_token: AtomicU64::new(1),
-            waiting: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(FxHashMap::default()),
         }
     }
 

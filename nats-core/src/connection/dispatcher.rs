@@ -2,10 +2,10 @@
 //! to its subscription, answers the server's `PING`s, completes `PONG` waiters and carries out
 //! commands from the handles.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::event::Event;
@@ -45,7 +45,8 @@ pub(crate) enum Exit {
 pub(crate) struct Dispatcher {
     shared: Arc<Shared>,
     commands: mpsc::UnboundedReceiver<Command>,
-    subs: HashMap<u64, Subscription>,
+    /// Keyed by sid; sids are small sequential integers, so a simple hash does.
+    subs: FxHashMap<u64, Subscription>,
     outstanding_pings: u32,
     /// Set when a command or the server ends the session; read by the loop after each step.
     exit: Option<Exit>,
@@ -56,7 +57,7 @@ impl Dispatcher {
         Dispatcher {
             shared,
             commands,
-            subs: HashMap::new(),
+            subs: FxHashMap::default(),
             outstanding_pings: 0,
             exit: None,
         }
