@@ -37,6 +37,13 @@ pub(crate) async fn serve(
     context: Arc<EndpointContext>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // One future for the whole life of the loop: re-creating it for every request would
+    // register and unregister a waiter each time.
+    let stop = async move {
+        // A dropped sender means the service is gone: shut down as well.
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stop);
     let max = context.record.max_concurrency;
     let mut in_flight = InFlight::new();
     let mut draining = false;
@@ -47,7 +54,7 @@ pub(crate) async fn serve(
         }
         let next = alongside(
             &mut in_flight,
-            next(&mut subscriber, &mut shutdown, draining),
+            next(&mut subscriber, stop.as_mut(), draining),
         )
         .await;
         let message = match next {
@@ -85,7 +92,7 @@ async fn alongside<T>(in_flight: &mut InFlight, future: impl Future<Output = T>)
 
 async fn next(
     subscriber: &mut Subscriber,
-    shutdown: &mut watch::Receiver<bool>,
+    stop: Pin<&mut impl Future<Output = ()>>,
     draining: bool,
 ) -> Next {
     if draining {
@@ -93,8 +100,7 @@ async fn next(
     }
     tokio::select! {
         biased;
-        // A dropped sender means the service is gone: shut down as well.
-        _ = shutdown.wait_for(|stop| *stop) => Next::Shutdown,
+        () = stop => Next::Shutdown,
         message = subscriber.next() => message.map_or(Next::End, Next::Message),
     }
 }
