@@ -1,64 +1,37 @@
 //! The Service API's naming rules, checked at compile time: names, SemVer versions,
 //! endpoint subjects and queue groups.
 
+/// The runtime's own checks, compiled into this crate too, so that a name or version the
+/// macro accepts is exactly one the runtime accepts.
+#[path = "../../nats-micro/src/validate.rs"]
+mod validate;
+
 /// A service or endpoint name: non-empty, only `A-Z a-z 0-9 - _`.
 pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("name must not be empty".into());
     }
-    match name
+    if validate::is_valid_name(name) {
+        return Ok(());
+    }
+    let bad = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-    {
-        Some(c) => Err(format!(
-            "invalid name {name:?}: {c:?} is not allowed (only A-Z, a-z, 0-9, '-' and '_')"
-        )),
-        None => Ok(()),
-    }
+        .unwrap_or(' ');
+    Err(format!(
+        "invalid name {name:?}: {bad:?} is not allowed (only A-Z, a-z, 0-9, '-' and '_')"
+    ))
 }
 
 /// A SemVer 2.0 version: `MAJOR.MINOR.PATCH[-PRE][+BUILD]`, numbers without leading zeros.
 pub(crate) fn check_version(version: &str) -> Result<(), String> {
-    let invalid = || {
+    if validate::is_valid_version(version) {
+        Ok(())
+    } else {
         Err(format!(
             "version {version:?} is not SemVer 2.0 (such as 1.0.0)"
         ))
-    };
-    let (rest, build) = match version.split_once('+') {
-        Some((rest, build)) => (rest, Some(build)),
-        None => (version, None),
-    };
-    let (core, pre) = match rest.split_once('-') {
-        Some((core, pre)) => (core, Some(pre)),
-        None => (rest, None),
-    };
-    let numbers: Vec<&str> = core.split('.').collect();
-    if numbers.len() != 3 || !numbers.iter().all(|n| is_numeric_identifier(n)) {
-        return invalid();
     }
-    if let Some(pre) = pre {
-        let ok = pre.split('.').all(|id| {
-            is_alnum_identifier(id)
-                && (!id.bytes().all(|b| b.is_ascii_digit()) || is_numeric_identifier(id))
-        });
-        if !ok {
-            return invalid();
-        }
-    }
-    if let Some(build) = build {
-        if !build.split('.').all(is_alnum_identifier) {
-            return invalid();
-        }
-    }
-    Ok(())
-}
-
-fn is_numeric_identifier(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
-}
-
-fn is_alnum_identifier(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// An endpoint subject or group prefix: no whitespace, no empty token, `>` only as the whole
@@ -72,19 +45,24 @@ pub(crate) fn check_subject(subject: &str) -> Result<(), String> {
             "invalid subject {subject:?}: it contains whitespace"
         ));
     }
+    let misplaced_wildcard = || {
+        Err(format!(
+            "invalid subject {subject:?}: '>' may only be the whole last token"
+        ))
+    };
+    // The runtime's rule (`>` only as the last character), then what the server adds: no
+    // empty token, and `>` a token of its own.
+    if !validate::is_valid_subject(subject) {
+        return misplaced_wildcard();
+    }
     let tokens: Vec<&str> = subject.split('.').collect();
     if tokens.iter().any(|t| t.is_empty()) {
         return Err(format!(
             "invalid subject {subject:?}: it has an empty token"
         ));
     }
-    let last = tokens.len() - 1;
-    for (i, token) in tokens.iter().enumerate() {
-        if token.contains('>') && (i != last || *token != ">") {
-            return Err(format!(
-                "invalid subject {subject:?}: '>' may only be the whole last token"
-            ));
-        }
+    if tokens.iter().any(|t| t.contains('>') && *t != ">") {
+        return misplaced_wildcard();
     }
     if tokens[0] == "$SRV" {
         return Err(format!(
