@@ -8,6 +8,9 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::shared::Shared;
 
+/// Below this many bytes, the writer yields once before writing, so a burst coalesces.
+const COALESCE_BELOW: usize = 16 * 1024;
+
 /// Most buffers handed to one `writev` call.
 const MAX_IOVECS: usize = 64;
 
@@ -19,6 +22,11 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     writer: &mut W,
 ) -> io::Result<()> {
     loop {
+        if shared.outbox.lock().len() < COALESCE_BELOW {
+            // Let publishers running right now add to a small batch: one write instead of
+            // many. A task yielding with nothing else to run is polled again at once.
+            tokio::task::yield_now().await;
+        }
         let mut batch = shared.outbox.lock().take();
         if batch.is_empty() {
             if shared.is_closing() {
