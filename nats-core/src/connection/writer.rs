@@ -8,7 +8,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::shared::Shared;
 
-/// Below this many bytes, the writer yields once before writing, so a burst coalesces.
+/// Below this many bytes, a writer that is busy yields once before writing, so a burst
+/// coalesces.
 const COALESCE_BELOW: usize = 16 * 1024;
 
 /// Most buffers handed to one `writev` call.
@@ -21,10 +22,14 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     shared: &Shared,
     writer: &mut W,
 ) -> io::Result<()> {
+    // Whether the writer just came out of a wait for data. A lone message after a quiet
+    // spell (a request, a reply) is written at once; only while writes follow each other is
+    // a small batch given a moment to grow.
+    let mut after_wait = true;
     loop {
-        if shared.outbox.lock().len() < COALESCE_BELOW {
-            // Let publishers running right now add to a small batch: one write instead of
-            // many. A task yielding with nothing else to run is polled again at once.
+        let queued = shared.outbox.lock().len();
+        if !after_wait && queued > 0 && queued < COALESCE_BELOW {
+            // Let publishers running right now add to this batch: one write instead of many.
             tokio::task::yield_now().await;
         }
         let mut batch = shared.outbox.lock().take();
@@ -34,8 +39,10 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
                 return Ok(());
             }
             shared.writer_wake.notified().await;
+            after_wait = true;
             continue;
         }
+        after_wait = false;
         write_all_vectored(writer, &mut batch).await?;
         shared.space.notify_waiters();
     }
