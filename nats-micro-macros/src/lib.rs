@@ -2,7 +2,7 @@
 //! methods into tower services registered with the nats-micro runtime, and generates a typed
 //! client.
 //!
-//! The entry points are thin: [`parse`] reads the attribute arguments, [`model`] validates
+//! The entry points are thin: `parse` reads the attribute arguments, `model` validates
 //! them against the Service API's rules (errors point at the user's tokens), and `expand`
 //! writes one item per generated piece.
 
