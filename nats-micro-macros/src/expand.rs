@@ -68,6 +68,14 @@ fn builder_methods(model: &ServiceModel, krate: &TokenStream) -> TokenStream {
         .iter()
         .map(|(k, v)| quote!(let builder = builder.metadata(#k, #v);));
     let queue_group = queue_group_call(&model.queue_group, quote!(builder));
+    let stats_handler = model.stats_handler.as_ref().map(|method| {
+        quote! {
+            let builder = builder.stats_handler({
+                let this = ::std::clone::Clone::clone(&this);
+                move |endpoint| this.#method(endpoint)
+            });
+        }
+    });
     let endpoints = model
         .endpoints
         .iter()
@@ -82,6 +90,7 @@ fn builder_methods(model: &ServiceModel, krate: &TokenStream) -> TokenStream {
                 #description
                 #(#metadata)*
                 let builder = #queue_group;
+                #stats_handler
                 #(#endpoints)*
                 builder
             }

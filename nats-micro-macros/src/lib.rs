@@ -28,12 +28,22 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// error.
 #[proc_macro_attribute]
 pub fn endpoint(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside_service("#[endpoint]", item)
+}
+
+/// Marks the method of a `#[service]` impl block whose value goes into every endpoint's `data`
+/// in STATS replies: `fn(&self, endpoint: &EndpointStats) -> serde_json::Value`. Used anywhere
+/// else, it is an error.
+#[proc_macro_attribute]
+pub fn stats_handler(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside_service("#[stats_handler]", item)
+}
+
+/// The error for an attribute that only `#[service]` understands, followed by the item.
+fn outside_service(attribute: &str, item: TokenStream) -> TokenStream {
+    let message = format!("{attribute} must be on a method of an impl block marked #[service]");
     let mut output = TokenStream::from(
-        syn::Error::new(
-            proc_macro2::Span::call_site(),
-            "#[endpoint] must be on a method of an impl block marked #[service]",
-        )
-        .to_compile_error(),
+        syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error(),
     );
     output.extend(item);
     output

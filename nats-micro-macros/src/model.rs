@@ -34,6 +34,8 @@ pub(crate) struct ServiceModel {
     pub(crate) queue_group: QueueGroup,
     pub(crate) groups: Vec<GroupModel>,
     pub(crate) endpoints: Vec<EndpointModel>,
+    /// The method marked `#[stats_handler]`, whose value goes into each endpoint's `data`.
+    pub(crate) stats_handler: Option<syn::Ident>,
     /// The impl block with the `#[endpoint]` attributes removed.
     pub(crate) item: ItemImpl,
 }
@@ -116,10 +118,23 @@ impl ServiceModel {
             .collect();
         let mut endpoints: Vec<EndpointModel> = Vec::new();
         let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut stats_handler: Option<syn::Ident> = None;
         for impl_item in &mut item.items {
             let ImplItem::Fn(method) = impl_item else {
                 continue;
             };
+            if take_stats_handler_attr(method) {
+                if check_stats_handler(method, &mut errors) {
+                    if stats_handler.is_some() {
+                        errors.push(syn::Error::new(
+                            method.sig.ident.span(),
+                            "only one method can be the #[stats_handler]",
+                        ));
+                    }
+                    stats_handler = Some(method.sig.ident.clone());
+                }
+                continue;
+            }
             let Some(endpoint_args) = take_endpoint_attr(method, &mut errors) else {
                 continue;
             };
@@ -149,6 +164,7 @@ impl ServiceModel {
             queue_group,
             groups,
             endpoints,
+            stats_handler,
             item,
         })
     }
@@ -216,6 +232,44 @@ fn metadata(pairs: Vec<MetadataPair>) -> Vec<(String, String)> {
         .into_iter()
         .map(|p| (p.key.value(), p.value.value()))
         .collect()
+}
+
+/// Removes the `#[stats_handler]` attribute of `method`; whether it had one.
+fn take_stats_handler_attr(method: &mut ImplItemFn) -> bool {
+    let before = method.attrs.len();
+    method.attrs.retain(|a| !a.path().is_ident("stats_handler"));
+    before != method.attrs.len()
+}
+
+/// A stats handler is `fn(&self, &EndpointStats) -> Value`: called on every STATS request,
+/// so it is a plain function, not `async`.
+fn check_stats_handler(method: &ImplItemFn, errors: &mut Errors) -> bool {
+    let sig = &method.sig;
+    let before = errors.0.is_some();
+    if let Some(asyncness) = sig.asyncness {
+        errors.push(syn::Error::new(
+            asyncness.span,
+            "the #[stats_handler] is called on every STATS request and cannot be `async`",
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        errors.push(syn::Error::new(
+            sig.generics.span(),
+            "the #[stats_handler] cannot be generic",
+        ));
+    }
+    let takes_ref_self = matches!(
+        sig.inputs.first(),
+        Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none()
+    );
+    if !takes_ref_self || sig.inputs.len() != 2 {
+        errors.push(syn::Error::new(
+            sig.ident.span(),
+            "the #[stats_handler] takes `&self` and the endpoint's stats: \
+             `fn(&self, endpoint: &EndpointStats) -> serde_json::Value`",
+        ));
+    }
+    errors.0.is_some() == before
 }
 
 /// Removes the `#[endpoint]` attribute of `method` and parses it; `None` if it has none.

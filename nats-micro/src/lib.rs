@@ -100,7 +100,7 @@ pub use handler::{
 pub use json::Json;
 pub use monitor::API_PREFIX;
 pub use nats_core;
-pub use nats_micro_macros::{endpoint, service};
+pub use nats_micro_macros::{endpoint, service, stats_handler};
 pub use queue_group::{QueueGroup, DEFAULT_QUEUE_GROUP};
 pub use reply::{IntoReply, NoReply, Reply};
 pub use request::Request;

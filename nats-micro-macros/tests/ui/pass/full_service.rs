@@ -45,6 +45,12 @@ impl Users {
         "0".to_owned()
     }
 
+    /// Each endpoint's `data` in STATS replies.
+    #[stats_handler]
+    fn stats(&self, endpoint: &micro::schema::EndpointStats) -> serde_json::Value {
+        serde_json::json!({ "endpoint": endpoint.name })
+    }
+
     /// Not an endpoint: stays a plain method.
     fn helper(&self) -> u8 {
         7
