@@ -1,8 +1,7 @@
 //! The user service written with `#[nats_micro::service]`: one method per endpoint, each
 //! forwarding to the [`UserStore`]. The macro also generates [`UserServiceClient`], the typed
 //! client (one method per endpoint), and `UserService::service_builder`, to which
-//! [`UserService::builder`] adds what the attributes cannot say (the stats handler and the
-//! middleware).
+//! [`UserService::builder`] adds the middleware.
 //!
 //! ```no_run
 //! use examples::users::{NewUser, UserService, UserServiceClient, UserStore};
@@ -17,6 +16,7 @@
 //! ```
 
 use nats_core::Client;
+use nats_micro::schema::EndpointStats;
 use nats_micro::{Json, Service, ServiceBuilder, StartError};
 
 use super::error::UserError;
@@ -71,6 +71,12 @@ impl UserService {
     ) -> Result<Json<ImportReport>, UserError> {
         self.store.import(users).map(Json)
     }
+
+    /// Every endpoint's `data` in STATS replies.
+    #[stats_handler]
+    fn stats(&self, _endpoint: &EndpointStats) -> serde_json::Value {
+        super::stats_data(&self.store)
+    }
 }
 
 impl UserService {
@@ -84,15 +90,14 @@ impl UserService {
         &self.store
     }
 
-    /// The generated builder with the stats handler and middleware of [`super::configure`]:
-    /// add layers of your own, then `.start(&client)`.
+    /// The generated builder with the middleware of [`super::with_middleware`]: add layers of
+    /// your own, then `.start(&client)`.
     pub fn builder(self) -> ServiceBuilder {
-        let store = self.store.clone();
-        super::configure(self.service_builder(), store)
+        super::with_middleware(self.service_builder())
     }
 
-    /// Starts the service on `client` (the generated `serve` would start it without the
-    /// stats handler and middleware).
+    /// Starts the service on `client` with its middleware (the generated `serve` starts it
+    /// without).
     ///
     /// # Errors
     /// A [`StartError`] when a subscription fails.

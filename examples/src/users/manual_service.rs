@@ -22,7 +22,7 @@ use super::model::{ImportReport, NewUser, User, UserId, UserUpdate};
 use super::store::UserStore;
 use super::{DESCRIPTION, GROUP, IMPORT_QUEUE_GROUP, NAME, VERSION};
 
-/// The service over `store`, with the stats handler and middleware of [`super::configure`]:
+/// The service over `store`, with the stats data and middleware both versions share:
 /// add layers of your own, then `.start(&client)`.
 pub fn builder(store: UserStore) -> ServiceBuilder {
     let management = GroupConfig::new(GROUP).queue_group(IMPORT_QUEUE_GROUP);
@@ -50,8 +50,9 @@ pub fn builder(store: UserStore) -> ServiceBuilder {
             &management,
             EndpointConfig::new("import").subject("import"),
             handler_with_state(bulk_import, state()),
-        );
-    super::configure(builder, store)
+        )
+        .stats_handler(move |_endpoint| super::stats_data(&store));
+    super::with_middleware(builder)
 }
 
 /// Starts the service over `store` on `client`.

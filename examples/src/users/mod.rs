@@ -2,7 +2,7 @@
 //! ([`macro_service`]) and by hand ([`manual_service`]). Both answer the same requests with the
 //! same replies and describe themselves identically in INFO and STATS; what they do lives once,
 //! in [`UserStore`] and the message types, and what they share beyond their endpoints (stats
-//! handler and middleware) in [`configure`].
+//! data and middleware) in [`stats_data`] and [`with_middleware`].
 //!
 //! | endpoint | subject | body | reply |
 //! |---|---|---|---|
@@ -45,12 +45,16 @@ pub const IMPORT_QUEUE_GROUP: &str = "bulk-import";
 /// The description of the `500` error that replaces any unexpected failure.
 pub const FAILURE_DESCRIPTION: &str = "internal error in the user service";
 
-/// What both versions add to their endpoints: a stats handler reporting how many users
-/// `store` holds (`{"users": n}` in every endpoint's `data`), the error-handling middleware,
-/// and the renaming of undecodable bodies to [`INVALID_INPUT`].
-pub fn configure(builder: ServiceBuilder, store: UserStore) -> ServiceBuilder {
+/// What both versions report in every endpoint's `data` in STATS: how many users `store`
+/// holds, as `{"users": n}`.
+pub fn stats_data(store: &UserStore) -> serde_json::Value {
+    json!({ "users": store.len() })
+}
+
+/// The middleware both versions wrap their endpoints in: the error-handling layer, and the
+/// renaming of undecodable bodies to [`INVALID_INPUT`].
+pub fn with_middleware(builder: ServiceBuilder) -> ServiceBuilder {
     builder
-        .stats_handler(move |_endpoint| json!({ "users": store.len() }))
         .layer(ErrorHandlingLayer::new(FAILURE_DESCRIPTION))
         .layer(MapResponseLayer::new(
             undecodable_is_invalid_input as fn(Reply) -> Reply,
