@@ -20,7 +20,7 @@ use crate::endpoint::BoxEndpoint;
 use crate::error::AsyncError;
 
 /// The requests being handled, each answered when its future completes.
-type InFlight = FuturesUnordered<Pin<Box<dyn Future<Output = ()> + Send>>>;
+type InFlight<F> = FuturesUnordered<F>;
 
 /// What the serving loop waits for next.
 enum Next {
@@ -73,13 +73,16 @@ pub(crate) async fn serve(
         report_dropped(&subscriber, &context, &mut dropped);
         let incoming = dispatch::accept(message, &context);
         let ready = alongside(&mut in_flight, dispatch::ready(&mut service)).await;
-        in_flight.push(Box::pin(incoming.handle(&mut service, ready)));
+        in_flight.push(incoming.handle(&mut service, ready));
     }
     while in_flight.next().await.is_some() {}
 }
 
 /// Runs `future` while the requests in flight keep making progress.
-async fn alongside<T>(in_flight: &mut InFlight, future: impl Future<Output = T>) -> T {
+async fn alongside<F, T>(in_flight: &mut InFlight<F>, future: impl Future<Output = T>) -> T
+where
+    F: Future<Output = ()>,
+{
     tokio::pin!(future);
     loop {
         tokio::select! {
