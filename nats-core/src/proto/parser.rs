@@ -1,10 +1,12 @@
 //! Turns bytes from the server into [`ServerOp`]s, with no I/O.
 //!
 //! The parser works on the connection's read buffer. A frame that is not all there yet stays in
-//! the buffer; a `MSG`/`HMSG` whose control line is complete but whose payload is not keeps its
-//! parsed control line, so a payload split across many reads is scanned once.
+//! the buffer; a `MSG`/`HMSG` whose control line is complete but whose payload is not keeps the
+//! offsets it parsed from that line, so a payload split across many reads is scanned once. A
+//! complete message is split off the buffer in one piece, and its subject, reply and payload
+//! are slices of that piece: no copy, one reference count.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::info::ServerInfo;
 use crate::header::{parse_header_block, HeaderParseError};
@@ -57,12 +59,15 @@ pub(crate) enum ParseError {
     InvalidHeaders(#[from] HeaderParseError),
 }
 
-/// The control line of a message whose payload has not fully arrived.
+/// What the control line of a message said, as offsets into its frame, while the payload
+/// has not fully arrived. The line itself stays at the front of the buffer.
 #[derive(Debug)]
 struct PendingMsg {
+    /// Length of the control line, `\r\n` included: where the headers start.
+    line_len: usize,
     sid: u64,
-    subject: Subject,
-    reply: Option<Subject>,
+    subject: (usize, usize),
+    reply: Option<(usize, usize)>,
     header_len: usize,
     total_len: usize,
 }
@@ -98,20 +103,21 @@ impl Parser {
         let Some(end) = self.find_line_end(buf)? else {
             return Ok(None);
         };
+        let line = &buf[..=end];
+        let op_len = op_len(line);
+        let op = &line[..op_len];
+        if op.eq_ignore_ascii_case(b"MSG") || op.eq_ignore_ascii_case(b"HMSG") {
+            let has_headers = op.len() == 4;
+            self.pending = Some(parse_msg_args(line, op_len, has_headers)?);
+            return self.parse_payload(buf);
+        }
         let line = buf.split_to(end + 1).freeze();
         let content = trim_line_end(&line);
-        let op_len = content
-            .iter()
-            .position(|b| *b == b' ' || *b == b'\t')
-            .unwrap_or(content.len());
+        if op_len > content.len() {
+            return Err(ParseError::UnknownOp(String::new()));
+        }
         let op = &content[..op_len];
-        if op.eq_ignore_ascii_case(b"MSG") {
-            self.pending = Some(parse_msg_args(&line, op_len, false)?);
-            self.parse_payload(buf)
-        } else if op.eq_ignore_ascii_case(b"HMSG") {
-            self.pending = Some(parse_msg_args(&line, op_len, true)?);
-            self.parse_payload(buf)
-        } else if op.eq_ignore_ascii_case(b"PING") {
+        if op.eq_ignore_ascii_case(b"PING") {
             Ok(Some(ServerOp::Ping))
         } else if op.eq_ignore_ascii_case(b"PONG") {
             Ok(Some(ServerOp::Pong))
@@ -154,35 +160,42 @@ impl Parser {
         if pending.total_len > self.max_payload {
             return Err(ParseError::PayloadTooLarge(pending.total_len));
         }
-        if buf.len() < pending.total_len + 2 {
-            buf.reserve(pending.total_len + 2 - buf.len());
+        let data_end = pending.line_len + pending.total_len;
+        if buf.len() < data_end + 2 {
+            buf.reserve(data_end + 2 - buf.len());
             return Ok(None);
         }
-        if &buf[pending.total_len..pending.total_len + 2] != b"\r\n" {
+        if &buf[data_end..data_end + 2] != b"\r\n" {
             return Err(ParseError::MissingCrlf);
         }
         let Some(pending) = self.pending.take() else {
             return Ok(None);
         };
-        let data = buf.split_to(pending.total_len).freeze();
-        buf.advance(2);
-        let (headers, status, description, payload) = if pending.header_len > 0 {
-            let block = parse_header_block(&data[..pending.header_len])?;
-            let payload = data.slice(pending.header_len..);
-            (
-                Some(block.headers),
-                block.status,
-                block.description,
-                payload,
-            )
+        let frame = buf.split_to(data_end + 2).freeze();
+        let text = |(start, end): (usize, usize), what| {
+            Subject::from_utf8(frame.slice(start..end)).ok_or(ParseError::InvalidArgs {
+                op: "MSG",
+                reason: what,
+            })
+        };
+        let subject = text(pending.subject, "subject is not UTF-8")?;
+        let reply = match pending.reply {
+            Some(range) => Some(text(range, "reply is not UTF-8")?),
+            None => None,
+        };
+        let headers_end = pending.line_len + pending.header_len;
+        let payload = frame.slice(headers_end..data_end);
+        let (headers, status, description) = if pending.header_len > 0 {
+            let block = parse_header_block(&frame[pending.line_len..headers_end])?;
+            (Some(block.headers), block.status, block.description)
         } else {
-            (None, None, None, data)
+            (None, None, None)
         };
         Ok(Some(ServerOp::Msg {
             sid: pending.sid,
             message: Message {
-                subject: pending.subject,
-                reply: pending.reply,
+                subject,
+                reply,
                 payload,
                 headers,
                 status,
@@ -193,6 +206,13 @@ impl Parser {
     }
 }
 
+/// Length of the operation name at the start of `line`.
+fn op_len(line: &[u8]) -> usize {
+    line.iter()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(line.len())
+}
+
 /// The line without its `\r\n` (or bare `\n`).
 fn trim_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
@@ -200,11 +220,7 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
 }
 
 /// Parses `<subject> <sid> [reply] [<header bytes>] <total bytes>` from a `MSG`/`HMSG` line.
-fn parse_msg_args(
-    line: &Bytes,
-    op_len: usize,
-    has_headers: bool,
-) -> Result<PendingMsg, ParseError> {
+fn parse_msg_args(line: &[u8], op_len: usize, has_headers: bool) -> Result<PendingMsg, ParseError> {
     let op = if has_headers { "HMSG" } else { "MSG" };
     let invalid = |reason| ParseError::InvalidArgs { op, reason };
     let content_len = trim_line_end(line).len();
@@ -232,15 +248,10 @@ fn parse_msg_args(
         return Err(invalid("wrong number of arguments"));
     }
     let has_reply = count == expected + 1;
-    let text = |(s, e): (usize, usize)| Subject::from_utf8(line.slice(s..e));
     let number = |(s, e): (usize, usize)| parse_usize(&line[s..e]);
-    let subject = text(args[0]).ok_or_else(|| invalid("subject is not UTF-8"))?;
+    let subject = args[0];
     let sid = number(args[1]).ok_or_else(|| invalid("sid is not a number"))? as u64;
-    let reply = if has_reply {
-        Some(text(args[2]).ok_or_else(|| invalid("reply is not UTF-8"))?)
-    } else {
-        None
-    };
+    let reply = has_reply.then_some(args[2]);
     let sizes = &args[if has_reply { 3 } else { 2 }..count];
     let total_len =
         number(sizes[sizes.len() - 1]).ok_or_else(|| invalid("size is not a number"))?;
@@ -254,6 +265,7 @@ fn parse_msg_args(
         0
     };
     Ok(PendingMsg {
+        line_len: line.len(),
         sid,
         subject,
         reply,
