@@ -13,6 +13,9 @@ use tokio::sync::oneshot;
 use crate::header::HeaderMap;
 use crate::proto::encoder;
 
+/// Room the tail gets after each batch is taken.
+const TAIL_CAPACITY: usize = 64 * 1024;
+
 /// Payloads at least this large are not copied into the buffer but written from the caller's
 /// `Bytes` by vectored I/O.
 const ZERO_COPY_THRESHOLD: usize = 16 * 1024;
@@ -138,10 +141,12 @@ impl Outbox {
         all.into_iter()
     }
 
-    /// Moves the tail, if it holds anything, to the chunks.
+    /// Moves the tail, if it holds anything, to the chunks, and gives the tail room for the
+    /// next burst at once, instead of growing (and copying) it step by step.
     fn seal_tail(&mut self) {
         if !self.tail.is_empty() {
             self.chunks.push_back(self.tail.split().freeze());
+            self.tail.reserve(TAIL_CAPACITY);
         }
     }
 }
