@@ -86,9 +86,11 @@ where
     tokio::pin!(future);
     loop {
         tokio::select! {
+            // Requests in flight first: a reply that is ready goes out before the next request
+            // is taken in, so a burst of requests does not hold back its own replies.
             biased;
-            output = &mut future => return output,
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+            output = &mut future => return output,
         }
     }
 }
