@@ -2,8 +2,9 @@
 //!
 //! Every test spawns its own [`NatsServer`]: bound to `127.0.0.1` on a port
 //! the server picks itself, with a temporary store directory, and killed when
-//! the value is dropped. Nothing here needs an async runtime, so the harness
-//! works the same from `#[test]` and `#[tokio::test]` functions.
+//! the value is dropped. The server needs no async runtime, so the harness
+//! works the same from `#[test]` and `#[tokio::test]` functions; [`within`]
+//! bounds the steps of async tests.
 //!
 //! The binary comes from [`nats_server_bin`]; `./scripts/install-nats-server.sh`
 //! puts one in the workspace's `.venv`.
@@ -17,6 +18,8 @@
 mod binary;
 mod logs;
 mod server;
+mod wait;
 
 pub use binary::nats_server_bin;
 pub use server::NatsServer;
+pub use wait::{within, WAIT};

@@ -4,24 +4,13 @@
 //! Every wait is bounded by [`WAIT`], so a bug makes a test fail instead of hanging.
 
 // Each test file is its own crate and uses only some of these helpers.
-#![allow(dead_code)]
-
-use std::future::Future;
-use std::time::Duration;
+#![allow(dead_code, unused_imports)]
 
 use nats_core::{Client, ConnectOptions, Event, Message, Subscriber};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// The longest any single step of a test may take.
-pub(crate) const WAIT: Duration = Duration::from_secs(10);
-
-/// Awaits `future`, failing the test with `what` if it takes longer than [`WAIT`].
-pub(crate) async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing within {WAIT:?}"))
-}
+pub(crate) use nats_tests::{within, WAIT};
 
 /// The next message of `sub`, failing the test if the stream ends or nothing arrives in time.
 pub(crate) async fn next_msg(sub: &mut Subscriber) -> Message {

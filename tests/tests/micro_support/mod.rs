@@ -4,24 +4,15 @@
 //! Every wait is bounded by [`WAIT`], so a bug makes a test fail instead of hanging.
 
 // Each test file is its own crate and uses only some of these helpers.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::future::Future;
 use std::time::Duration;
 
 use nats_core::{Client, RequestErrorKind, RequestMany};
 use nats_micro::Discovery;
 use serde_json::Value;
 
-/// The longest any single step of a test may take.
-pub(crate) const WAIT: Duration = Duration::from_secs(10);
-
-/// Awaits `future`, failing the test with `what` if it takes longer than [`WAIT`].
-pub(crate) async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(WAIT, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing within {WAIT:?}"))
-}
+pub(crate) use nats_tests::{within, WAIT};
 
 /// A connected client.
 pub(crate) async fn connect(url: &str) -> Client {
