@@ -7,55 +7,18 @@ mod micro_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use examples::users::{NewUser, UserId, UserService, UserServiceClient, FAILURE_DESCRIPTION};
-use micro_support::{connect, discovery, within};
+use micro_support::{connect, discovery, within, RequireHeaderLayer};
 use nats_core::{HeaderMap, RequestOptions};
-use nats_micro::{BoxEndpoint, CallError, ConfigErrorKind, Reply, Request, ServiceError};
+use nats_micro::{CallError, ConfigErrorKind, Reply, Request, ServiceError};
 use nats_tests::NatsServer;
 use tower::layer::layer_fn;
 use tower::util::MapRequestLayer;
-use tower::Layer;
 
 /// Answers requests without an `X-Admin` header with a `FORBIDDEN` error reply.
-#[derive(Clone)]
-struct AdminOnlyLayer;
-
-struct AdminOnly<S> {
-    inner: S,
-}
-
-impl<S> Layer<S> for AdminOnlyLayer {
-    type Service = AdminOnly<S>;
-
-    fn layer(&self, inner: S) -> AdminOnly<S> {
-        AdminOnly { inner }
-    }
-}
-
-impl tower::Service<Request> for AdminOnly<BoxEndpoint> {
-    type Response = Reply;
-    type Error = ServiceError;
-    type Future = <BoxEndpoint as tower::Service<Request>>::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ServiceError>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        if request
-            .headers()
-            .is_some_and(|h| h.get("X-Admin").is_some())
-        {
-            self.inner.call(request)
-        } else {
-            // An error reply, not `Err`: the user service's error-handling layer, outside
-            // this one, turns every `Err` into its `500`.
-            let forbidden = ServiceError::new("FORBIDDEN", "admins only");
-            Box::pin(async { Ok(Reply::error_reply(forbidden)) })
-        }
-    }
+fn admins_only() -> RequireHeaderLayer {
+    RequireHeaderLayer::new("X-Admin", ServiceError::new("FORBIDDEN", "admins only"))
 }
 
 async fn explode(_request: Request) -> Result<Reply, ServiceError> {
@@ -81,7 +44,7 @@ async fn service_wide_and_per_endpoint_layers_apply() {
             counter.fetch_add(1, Ordering::SeqCst);
             request
         }))
-        .endpoint_layer("get", AdminOnlyLayer)
+        .endpoint_layer("get", admins_only())
         .endpoint_layer("delete", layer_fn(|_inner| tower::service_fn(explode)))
         .start(&client);
     let service = within("start", service).await.expect("start");
@@ -156,7 +119,7 @@ async fn a_layer_for_an_unknown_endpoint_is_a_start_error() {
     let client = connect(&server.url()).await;
     let started = UserService::default()
         .builder()
-        .endpoint_layer("remove", AdminOnlyLayer)
+        .endpoint_layer("remove", admins_only())
         .start(&client);
     let error = within("start", started)
         .await

@@ -3,53 +3,15 @@
 
 mod micro_support;
 
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use micro_support::{connect, within};
+use micro_support::{connect, within, RequireHeaderLayer};
 use nats_core::{Client, HeaderMap};
-use nats_micro::{handler_fn, BoxEndpoint, CallError, Reply, Request, Service, ServiceError};
+use nats_micro::{handler_fn, CallError, Service, ServiceError};
 use nats_tests::NatsServer;
 use tower::limit::RateLimitLayer;
 use tower::timeout::TimeoutLayer;
-use tower::{Layer, ServiceBuilder};
-
-/// Answers `401` to requests without an `Authorization` header; passes the rest on.
-#[derive(Clone)]
-struct RequireAuthLayer;
-
-struct RequireAuth<S> {
-    inner: S,
-}
-
-impl<S> Layer<S> for RequireAuthLayer {
-    type Service = RequireAuth<S>;
-
-    fn layer(&self, inner: S) -> RequireAuth<S> {
-        RequireAuth { inner }
-    }
-}
-
-impl tower::Service<Request> for RequireAuth<BoxEndpoint> {
-    type Response = Reply;
-    type Error = ServiceError;
-    type Future = <BoxEndpoint as tower::Service<Request>>::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ServiceError>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let authorized = request
-            .headers()
-            .is_some_and(|h| h.get("Authorization").is_some());
-        if authorized {
-            self.inner.call(request)
-        } else {
-            Box::pin(async { Ok(Reply::error_reply(ServiceError::new(401, "unauthorized"))) })
-        }
-    }
-}
+use tower::ServiceBuilder;
 
 async fn slow() -> &'static str {
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -75,7 +37,10 @@ async fn service_wide_layers_wrap_every_endpoint() {
     let server = NatsServer::spawn();
     let client = connect(&server.url()).await;
     let service = Service::builder("guarded", "1.0.0")
-        .layer(RequireAuthLayer)
+        .layer(RequireHeaderLayer::new(
+            "Authorization",
+            ServiceError::new(401, "unauthorized"),
+        ))
         .layer(TimeoutLayer::new(Duration::from_millis(100)))
         .endpoint("fast", handler_fn(|| async { "fast" }))
         .start(&client)

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use nats_core::{Client, RequestErrorKind, RequestMany};
 use nats_micro::Discovery;
+use nats_micro::{BoxEndpoint, Reply, Request, ServiceError};
 use serde_json::Value;
+use std::task::{Context, Poll};
+use tower::Layer;
 
 pub(crate) use nats_tests::{within, WAIT};
 
@@ -93,4 +96,58 @@ pub(crate) fn key_order(json: &[u8]) -> Vec<String> {
     }
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     deserializer.deserialize_map(Keys).expect("a JSON object")
+}
+
+/// Middleware answering requests that lack `header` with `error` (as an error reply), and
+/// passing the others on.
+#[derive(Clone)]
+pub(crate) struct RequireHeaderLayer {
+    header: &'static str,
+    error: ServiceError,
+}
+
+impl RequireHeaderLayer {
+    pub(crate) fn new(header: &'static str, error: ServiceError) -> Self {
+        RequireHeaderLayer { header, error }
+    }
+}
+
+pub(crate) struct RequireHeader<S> {
+    inner: S,
+    header: &'static str,
+    error: ServiceError,
+}
+
+impl<S> Layer<S> for RequireHeaderLayer {
+    type Service = RequireHeader<S>;
+
+    fn layer(&self, inner: S) -> RequireHeader<S> {
+        RequireHeader {
+            inner,
+            header: self.header,
+            error: self.error.clone(),
+        }
+    }
+}
+
+impl tower::Service<Request> for RequireHeader<BoxEndpoint> {
+    type Response = Reply;
+    type Error = ServiceError;
+    type Future = <BoxEndpoint as tower::Service<Request>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ServiceError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request
+            .headers()
+            .is_some_and(|h| h.get(self.header).is_some())
+        {
+            self.inner.call(request)
+        } else {
+            let error = self.error.clone();
+            Box::pin(async { Ok(Reply::error_reply(error)) })
+        }
+    }
 }
