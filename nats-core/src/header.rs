@@ -130,8 +130,8 @@ impl HeaderMap {
     }
 
     /// Writes the header block (`NATS/1.0\r\n`, one `Name: value\r\n` per value, `\r\n`).
+    /// The caller reserves room: it knows [`HeaderMap::encoded_len`] already.
     pub(crate) fn encode(&self, dst: &mut BytesMut) {
-        dst.reserve(self.encoded_len());
         dst.put_slice(VERSION_LINE.as_bytes());
         dst.put_slice(b"\r\n");
         for (name, value) in &self.entries {

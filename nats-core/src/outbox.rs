@@ -74,17 +74,26 @@ impl Outbox {
         payload: &Bytes,
     ) {
         let before = self.tail.len();
-        let header_len = headers.map_or(0, HeaderMap::encoded_len);
-        if payload.len() < ZERO_COPY_THRESHOLD {
-            encoder::write_publish(&mut self.tail, subject, reply, headers, payload);
+        let header_len = if payload.len() < ZERO_COPY_THRESHOLD {
+            let header_len =
+                encoder::write_publish(&mut self.tail, subject, reply, headers, payload);
             self.len += self.tail.len() - before;
+            header_len
         } else {
-            encoder::write_publish_head(&mut self.tail, subject, reply, headers, payload.len());
+            let header_len = encoder::write_publish_head(
+                &mut self.tail,
+                subject,
+                reply,
+                headers,
+                payload.len(),
+                0,
+            );
             self.len += self.tail.len() - before + payload.len() + 2;
             self.seal_tail();
             self.chunks.push_back(payload.clone());
             self.tail.extend_from_slice(b"\r\n");
-        }
+            header_len
+        };
         self.out_msgs += 1;
         self.out_bytes += (header_len + payload.len()) as u64;
     }

@@ -21,18 +21,28 @@ pub(crate) fn write_connect(dst: &mut BytesMut, info: &ConnectInfo) {
     dst.put_slice(b"\r\n");
 }
 
+/// Room for the fixed parts of a publish control line: the verb, spaces, two sizes and CRLF.
+const CONTROL_LINE_ROOM: usize = 48;
+
 /// Writes the control line and, when there are headers, the header block of a publish:
 /// `PUB <subject> [reply] <size>\r\n` or `HPUB <subject> [reply] <hdr size> <total>\r\n<headers>`.
-/// The payload and its final `\r\n` follow, written by the caller.
+/// The payload and its final `\r\n` follow, written by the caller, who says how many bytes
+/// they will take in `room_after` so that the whole frame is reserved at once.
+///
+/// Returns the length of the header block, 0 without headers.
 pub(crate) fn write_publish_head(
     dst: &mut BytesMut,
     subject: &str,
     reply: Option<&str>,
     headers: Option<&HeaderMap>,
     payload_len: usize,
-) {
+    room_after: usize,
+) -> usize {
+    let header_len = headers.map_or(0, HeaderMap::encoded_len);
+    dst.reserve(
+        CONTROL_LINE_ROOM + subject.len() + reply.map_or(0, str::len) + header_len + room_after,
+    );
     let mut num = itoa::Buffer::new();
-    dst.reserve(subject.len() + reply.map_or(0, str::len) + 32);
     match headers {
         None => {
             dst.put_slice(b"PUB ");
@@ -41,7 +51,6 @@ pub(crate) fn write_publish_head(
             dst.put_slice(b"\r\n");
         }
         Some(headers) => {
-            let header_len = headers.encoded_len();
             dst.put_slice(b"HPUB ");
             put_subject_and_reply(dst, subject, reply);
             dst.put_slice(num.format(header_len).as_bytes());
@@ -51,20 +60,28 @@ pub(crate) fn write_publish_head(
             headers.encode(dst);
         }
     }
+    header_len
 }
 
-/// Writes a whole publish with its payload.
+/// Writes a whole publish with its payload. Returns the length of the header block.
 pub(crate) fn write_publish(
     dst: &mut BytesMut,
     subject: &str,
     reply: Option<&str>,
     headers: Option<&HeaderMap>,
     payload: &[u8],
-) {
-    write_publish_head(dst, subject, reply, headers, payload.len());
-    dst.reserve(payload.len() + 2);
+) -> usize {
+    let header_len = write_publish_head(
+        dst,
+        subject,
+        reply,
+        headers,
+        payload.len(),
+        payload.len() + 2,
+    );
     dst.put_slice(payload);
     dst.put_slice(b"\r\n");
+    header_len
 }
 
 /// Writes `SUB <subject> [queue] <sid>\r\n`.
@@ -100,9 +117,9 @@ fn put_subject_and_reply(dst: &mut BytesMut, subject: &str, reply: Option<&str>)
 mod tests {
     use super::*;
 
-    fn encoded(f: impl FnOnce(&mut BytesMut)) -> String {
+    fn encoded<R>(f: impl FnOnce(&mut BytesMut) -> R) -> String {
         let mut buf = BytesMut::new();
-        f(&mut buf);
+        let _ = f(&mut buf);
         String::from_utf8(buf.to_vec()).expect("utf8")
     }
 
@@ -127,6 +144,9 @@ mod tests {
             encoded(|b| write_publish(b, "foo", Some("r"), Some(&headers), b"hello")),
             "HPUB foo r 22 27\r\nNATS/1.0\r\nBar: Baz\r\n\r\nhello\r\n"
         );
+        let mut buf = BytesMut::new();
+        assert_eq!(write_publish(&mut buf, "foo", None, Some(&headers), b""), 22);
+        assert_eq!(write_publish(&mut buf, "foo", None, None, b"hello"), 0);
     }
 
     #[test]
