@@ -2,6 +2,7 @@
 //! one vectored write.
 
 use std::io::{self, IoSlice};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -11,6 +12,13 @@ use crate::shared::Shared;
 /// Below this many bytes, a writer that is busy yields once before writing, so a burst
 /// coalesces.
 const COALESCE_BELOW: usize = 16 * 1024;
+
+/// A wake-up this soon after the previous write means writes are following each other: the
+/// writer is busy, and the publishers woken by the same burst of replies are about to add to
+/// the batch. A longer pause is a quiet spell, after which a lone message (a request, a
+/// reply) goes out at once. Well below a round trip through the server (~100 us here), so
+/// one request at a time never waits.
+const BUSY_WINDOW: Duration = Duration::from_micros(50);
 
 /// Most buffers handed to one `writev` call.
 const MAX_IOVECS: usize = 64;
@@ -22,13 +30,12 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     shared: &Shared,
     writer: &mut W,
 ) -> io::Result<()> {
-    // Whether the writer just came out of a wait for data. A lone message after a quiet
-    // spell (a request, a reply) is written at once; only while writes follow each other is
-    // a small batch given a moment to grow.
-    let mut after_wait = true;
+    // When the last write ended; `None` before the first.
+    let mut last_write: Option<Instant> = None;
     loop {
         let queued = shared.outbox.lock().len();
-        if !after_wait && queued > 0 && queued < COALESCE_BELOW {
+        let busy = last_write.is_some_and(|at| at.elapsed() < BUSY_WINDOW);
+        if busy && queued > 0 && queued < COALESCE_BELOW {
             // Let publishers running right now add to this batch: one write instead of many.
             tokio::task::yield_now().await;
         }
@@ -39,11 +46,10 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
                 return Ok(());
             }
             shared.writer_wake.notified().await;
-            after_wait = true;
             continue;
         }
-        after_wait = false;
         write_all_vectored(writer, &mut batch).await?;
+        last_write = Some(Instant::now());
         shared.space.notify_waiters();
     }
 }
