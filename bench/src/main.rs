@@ -171,6 +171,16 @@ fn print_table(rows: &[report::Row], selected: &[Scenario], args: &Args) {
     println!("below 1 is better on 'lower' rows (latency, memory: lower is better)");
     println!();
     print!("{}", report::table(rows));
+    if let Some((micro, raw)) = report::micro_over_raw(rows) {
+        println!();
+        println!(
+            "tower stack cost: micro echo {} req/s / our raw responder {} req/s = {:.2} \
+             (64 tasks, same run; target >= 0.90)",
+            scenarios::grouped(micro.round() as usize),
+            scenarios::grouped(raw.round() as usize),
+            micro / raw
+        );
+    }
     let notes: Vec<&str> = selected.iter().filter_map(|s| s.note.as_deref()).collect();
     if !notes.is_empty() {
         println!();

@@ -116,6 +116,27 @@ fn failure(side: &Runs) -> String {
     side.failure.clone().unwrap_or_else(|| "no run".to_owned())
 }
 
+/// Our median of `unit` in the row of `scenario`, when ours ran.
+fn ours_median(rows: &[Row], scenario: &str, unit: &str) -> Option<f64> {
+    rows.iter()
+        .find(|row| row.scenario == scenario && row.unit == unit)
+        .and_then(|row| row.ours.as_ref().ok())
+        .map(|stats| stats.median)
+}
+
+/// What nats-micro's tower stack costs: our micro echo endpoint against our own raw
+/// responder, both with 64 requesters in the same run (`micro / raw`; the target is 0.9 or
+/// more). `None` unless both scenarios ran for ours.
+pub(crate) fn micro_over_raw(rows: &[Row]) -> Option<(f64, f64)> {
+    let raw = ours_median(rows, &crate::scenarios::concurrent_name("request"), "req/s")?;
+    let micro = ours_median(
+        rows,
+        &crate::scenarios::concurrent_name("micro echo"),
+        "req/s",
+    )?;
+    Some((micro, raw))
+}
+
 /// The rows as an aligned text table, failures listed below it.
 pub(crate) fn table(rows: &[Row]) -> String {
     let header = [
@@ -188,8 +209,19 @@ pub(crate) fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The rows as JSON lines, one object per row.
+/// The rows as JSON lines, one object per row, then the micro/raw comparison when it ran.
 pub(crate) fn json_lines(rows: &[Row]) -> String {
+    let derived = micro_over_raw(rows).map(|(micro, raw)| {
+        json!({
+            "comparison": "nats-micro echo vs our raw responder, 64 tasks",
+            "unit": "req/s",
+            "micro": micro,
+            "raw": raw,
+            "ratio": micro / raw,
+        })
+        .to_string()
+            + "\n"
+    });
     let side = |result: &Result<Stats, String>| match result {
         Ok(s) => json!({"median": s.median, "min": s.min, "max": s.max, "runs": s.values}),
         Err(why) => json!({"error": why}),
@@ -207,6 +239,7 @@ pub(crate) fn json_lines(rows: &[Row]) -> String {
             .to_string()
                 + "\n"
         })
+        .chain(derived)
         .collect()
 }
 

@@ -18,6 +18,7 @@ mod request;
 
 pub(crate) use memory::child_main as memory_child_main;
 pub(crate) use memory::CHILD_FLAG as MEMORY_CHILD_FLAG;
+pub(crate) use request::concurrent_name;
 
 /// Every scenario, in the order the table shows them.
 pub(crate) fn all() -> Vec<Scenario> {

@@ -40,7 +40,7 @@ pub(super) fn sequential_name(what: &str) -> String {
 }
 
 /// `<what> 100,000 by 64 tasks x 16 B`.
-pub(super) fn concurrent_name(what: &str) -> String {
+pub(crate) fn concurrent_name(what: &str) -> String {
     format!(
         "{what} {} by {REQUESTERS} tasks x 16 B",
         grouped(CONCURRENT_TOTAL)

@@ -145,7 +145,10 @@ mod tests {
             "HPUB foo r 22 27\r\nNATS/1.0\r\nBar: Baz\r\n\r\nhello\r\n"
         );
         let mut buf = BytesMut::new();
-        assert_eq!(write_publish(&mut buf, "foo", None, Some(&headers), b""), 22);
+        assert_eq!(
+            write_publish(&mut buf, "foo", None, Some(&headers), b""),
+            22
+        );
         assert_eq!(write_publish(&mut buf, "foo", None, None, b"hello"), 0);
     }
 
