@@ -267,21 +267,41 @@ impl Shared {
         if headers.is_some() && !self.headers_supported.load(Ordering::Relaxed) {
             return Err(PublishErrorKind::HeadersNotSupported.into());
         }
+        self.check_open()?;
+        if self.try_publish(subject, reply, headers, payload) {
+            return Ok(());
+        }
+        // The outbox is full. Waiting lives in a future of its own, boxed: this one stays
+        // small, which matters because callers move it on every publish.
+        Box::pin(self.publish_when_room(subject, reply, headers, payload)).await
+    }
+
+    /// Waits for room in the outbox, then queues the message.
+    async fn publish_when_room(
+        &self,
+        subject: &str,
+        reply: Option<&str>,
+        headers: Option<&HeaderMap>,
+        payload: &Bytes,
+    ) -> Result<(), PublishError> {
         loop {
-            if self.state() == State::Closed || self.is_closing() {
-                return Err(PublishErrorKind::Closed.into());
-            }
-            if self.try_publish(subject, reply, headers, payload) {
-                return Ok(());
-            }
             let notified = self.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            self.check_open()?;
             if self.try_publish(subject, reply, headers, payload) {
                 return Ok(());
             }
             notified.await;
         }
+    }
+
+    /// An error if the client is closed or closing: nothing more may be queued.
+    fn check_open(&self) -> Result<(), PublishError> {
+        if self.state() == State::Closed || self.is_closing() {
+            return Err(PublishErrorKind::Closed.into());
+        }
+        Ok(())
     }
 
     /// Queues the message if the outbox has room; false if it is full.

@@ -1,13 +1,12 @@
 //! The client survives the loss of its server: it reconnects, subscribes again, and writes
 //! what was published during the outage.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nats_core::{ConnectOptions, Event, State};
-use nats_tests::NatsServer;
-
-const WAIT: Duration = Duration::from_secs(10);
+use nats_core::{ConnectOptions, Event, PublishErrorKind, State};
+use nats_tests::{within, NatsServer, WAIT};
 
 async fn wait_for_state(client: &nats_core::Client, state: State) {
     tokio::time::timeout(WAIT, async {
@@ -107,4 +106,108 @@ async fn without_reconnect_the_client_closes_on_server_loss() {
         .expect("stream ends");
     assert!(ended.is_none());
     assert!(client.last_error().is_some());
+}
+
+/// Each frame the publisher below writes: `PUB outage.NNN 100\r\n`, 100 bytes, `\r\n`.
+const FRAME: usize = 20 + 100 + 2;
+
+/// Publishes `count` messages of 100 bytes on `outage.NNN`, counting each one accepted.
+fn spawn_publisher(
+    client: &nats_core::Client,
+    count: usize,
+    accepted: &Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<Result<(), nats_core::PublishError>> {
+    let (client, accepted) = (client.clone(), Arc::clone(accepted));
+    tokio::spawn(async move {
+        for i in 0..count {
+            client
+                .publish(format!("outage.{i:03}"), vec![b'x'; 100])
+                .await?;
+            accepted.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    })
+}
+
+#[tokio::test]
+async fn a_full_reconnect_buffer_makes_publishers_wait_and_loses_nothing() {
+    const PENDING_SIZE: usize = 1024;
+    const COUNT: usize = 200;
+    let mut server = NatsServer::spawn();
+    let client = ConnectOptions::new()
+        .reconnect_time_wait(Duration::from_millis(50))
+        .pending_size(PENDING_SIZE)
+        .connect(server.url())
+        .await
+        .expect("connect");
+    let mut sub = client.subscribe("outage.>").await.expect("subscribe");
+    client.flush().await.expect("flush");
+
+    server.stop();
+    wait_for_state(&client, State::Reconnecting).await;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let publisher = spawn_publisher(&client, COUNT, &accepted);
+    // The buffer takes messages while it holds less than `PENDING_SIZE` bytes, so the one
+    // that crosses the limit is the last it takes.
+    let most = PENDING_SIZE.div_ceil(FRAME);
+    within("the buffer to fill", async {
+        while accepted.load(Ordering::SeqCst) < most {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        most,
+        "a {PENDING_SIZE}-byte buffer with no server takes {most} messages of {FRAME} bytes"
+    );
+    assert!(!publisher.is_finished(), "the publisher must wait for room");
+    assert_eq!(client.pending_data_size(), most * FRAME);
+
+    server.start_again();
+    within("the publisher", publisher)
+        .await
+        .expect("join")
+        .expect("every publish succeeds once reconnected");
+    client.flush().await.expect("flush after reconnect");
+    for i in 0..COUNT {
+        let msg = within("a message", sub.next())
+            .await
+            .expect("subscription alive");
+        assert_eq!(
+            msg.subject,
+            format!("outage.{i:03}").as_str(),
+            "in order, none lost"
+        );
+    }
+}
+
+#[tokio::test]
+async fn closing_releases_a_publisher_waiting_for_room() {
+    let mut server = NatsServer::spawn();
+    let client = ConnectOptions::new()
+        .reconnect_time_wait(Duration::from_millis(50))
+        .pending_size(256)
+        .connect(server.url())
+        .await
+        .expect("connect");
+    server.stop();
+    wait_for_state(&client, State::Reconnecting).await;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let publisher = spawn_publisher(&client, 100, &accepted);
+    within("the buffer to fill", async {
+        while accepted.load(Ordering::SeqCst) < 256usize.div_ceil(FRAME) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!publisher.is_finished(), "the publisher waits for room");
+    client.close().await;
+    let result = within("the waiting publisher", publisher)
+        .await
+        .expect("join");
+    let error = result.expect_err("a publish waiting when the client closes fails");
+    assert_eq!(error.kind(), PublishErrorKind::Closed);
 }
