@@ -163,6 +163,11 @@ impl ConnectOptions {
     /// Whether to reconnect when the connection is lost (default true). Subscriptions are
     /// sent again and what was published meanwhile (up to `pending_size`) is written to the
     /// new connection.
+    ///
+    /// Core NATS delivers at most once: messages already handed to the socket when the
+    /// connection broke (the batch being written, and whatever the operating system had not
+    /// yet delivered) are not sent again. Use [`Client::flush`](crate::Client::flush) to know
+    /// that the server has everything published before it.
     pub fn allow_reconnect(mut self, allow: bool) -> Self {
         self.allow_reconnect = allow;
         self

@@ -111,6 +111,9 @@ async fn without_reconnect_the_client_closes_on_server_loss() {
 /// Each frame the publisher below writes: `PUB outage.NNN 100\r\n`, 100 bytes, `\r\n`.
 const FRAME: usize = 20 + 100 + 2;
 
+/// Most messages the publisher below sends: its subjects have three digits.
+const MAX_COUNT: usize = 1000;
+
 /// Publishes `count` messages of 100 bytes on `outage.NNN`, counting each one accepted.
 fn spawn_publisher(
     client: &nats_core::Client,
@@ -118,6 +121,7 @@ fn spawn_publisher(
     accepted: &Arc<AtomicUsize>,
 ) -> tokio::task::JoinHandle<Result<(), nats_core::PublishError>> {
     let (client, accepted) = (client.clone(), Arc::clone(accepted));
+    assert!(count <= MAX_COUNT, "subjects have three digits");
     tokio::spawn(async move {
         for i in 0..count {
             client
@@ -136,6 +140,7 @@ async fn a_full_reconnect_buffer_makes_publishers_wait_and_loses_nothing() {
     let mut server = NatsServer::spawn();
     let client = ConnectOptions::new()
         .reconnect_time_wait(Duration::from_millis(50))
+        .max_reconnect_attempts(None)
         .pending_size(PENDING_SIZE)
         .connect(server.url())
         .await
@@ -188,6 +193,7 @@ async fn closing_releases_a_publisher_waiting_for_room() {
     let mut server = NatsServer::spawn();
     let client = ConnectOptions::new()
         .reconnect_time_wait(Duration::from_millis(50))
+        .max_reconnect_attempts(None)
         .pending_size(256)
         .connect(server.url())
         .await

@@ -242,6 +242,9 @@ impl Dispatcher {
     /// gone with the connection, so they end.
     pub(crate) fn connection_lost(&mut self) {
         self.outstanding_pings = 0;
+        // The batch being written was taken out of the outbox: there is room again, and the
+        // publishers already waiting for it go first.
+        self.shared.space.notify_waiters();
         let lost = self.shared.outbox.lock().take_lost_pings();
         for waiter in lost {
             match waiter {

@@ -21,8 +21,9 @@ pub(crate) fn write_connect(dst: &mut BytesMut, info: &ConnectInfo) {
     dst.put_slice(b"\r\n");
 }
 
-/// Room for the fixed parts of a publish control line: the verb, spaces, two sizes and CRLF.
-const CONTROL_LINE_ROOM: usize = 48;
+/// Room for the fixed parts of a publish control line at their longest: `HPUB`, three
+/// spaces, two 20-digit sizes and CRLF.
+const CONTROL_LINE_ROOM: usize = 4 + 3 + 2 * 20 + 2;
 
 /// Writes the control line and, when there are headers, the header block of a publish:
 /// `PUB <subject> [reply] <size>\r\n` or `HPUB <subject> [reply] <hdr size> <total>\r\n<headers>`.
