@@ -44,7 +44,9 @@ def normalized_stats(stats):
     stats = copy.deepcopy(stats)
     started = stats.get("started")
     if isinstance(started, str):
-        stats["started"] = re.sub(r"(\.\d{1,6})\d*Z$", r"\1Z", started)
+        started = re.sub(r"(\.\d{1,6})\d*Z$", r"\1Z", started)
+        # Go (and we) write no fraction on a whole second; nats-py's format needs one.
+        stats["started"] = re.sub(r"(:\d{2})Z$", r"\1.0Z", started)
     for endpoint in stats.get("endpoints") or []:
         endpoint.setdefault("data", None)
     return stats

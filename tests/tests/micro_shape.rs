@@ -6,7 +6,7 @@ mod micro_support;
 
 use std::time::{Duration, SystemTime};
 
-use micro_support::{connect, key_order, raw_replies, with_id, within};
+use micro_support::{assert_go_time, connect, key_order, raw_replies, with_id, within};
 use nats_core::Client;
 use nats_micro::{handler_fn, EndpointConfig, GroupConfig, Service, ServiceError};
 use nats_tests::NatsServer;
@@ -193,17 +193,7 @@ fn check_stats(
 
 /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`, close to now.
 fn check_started(started: &str) {
-    let bytes = started.as_bytes();
-    assert_eq!(started.len(), 30, "{started}");
-    assert_eq!(
-        (bytes[4], bytes[7], bytes[10]),
-        (b'-', b'-', b'T'),
-        "{started}"
-    );
-    assert_eq!(
-        (bytes[13], bytes[16], bytes[19], bytes[29]),
-        (b':', b':', b'.', b'Z')
-    );
+    assert_go_time(started);
     let parsed: nats_micro::schema::StatsResponse = serde_json::from_value(json!({
         "name": "n", "id": "i", "started": started
     }))

@@ -127,7 +127,7 @@ pub(super) mod nanos {
 pub(super) mod rfc3339 {
     use super::*;
 
-    /// Writes `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`: UTC with all nine sub-second digits.
+    /// Writes UTC as Go's RFC3339Nano does (see [`format`]).
     pub(crate) fn serialize<S: Serializer>(
         time: &SystemTime,
         serializer: S,
@@ -146,19 +146,27 @@ pub(super) mod rfc3339 {
     }
 }
 
-/// `time` in UTC as `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+/// `time` in UTC as Go writes a `time.Time` in JSON (RFC3339Nano), which is what nats.go's
+/// services send: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` with the trailing zeros of the fraction
+/// left out, and no fraction at all on a whole second.
 pub(crate) fn format(time: SystemTime) -> String {
     let t = OffsetDateTime::from(time);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+    let mut text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year(),
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute(),
         t.second(),
-        t.nanosecond()
-    )
+    );
+    let nanos = t.nanosecond();
+    if nanos > 0 {
+        let fraction = format!(".{nanos:09}");
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    text.push('Z');
+    text
 }
 
 /// Parses an RFC 3339 time.

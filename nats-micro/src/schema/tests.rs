@@ -109,15 +109,25 @@ fn stats_writes_nanoseconds_rfc3339_and_omits_missing_data() {
 }
 
 #[test]
-fn started_keeps_nine_digits_even_when_they_are_zeros() {
-    assert_eq!(
-        lenient::format(time(0, 0)),
-        "1970-01-01T00:00:00.000000000Z"
-    );
-    assert_eq!(
-        lenient::format(time(0, 1_000)),
-        "1970-01-01T00:00:00.000001000Z"
-    );
+fn started_is_written_as_go_writes_rfc3339_nano() {
+    let cases = [
+        ((0, 0), "1970-01-01T00:00:00Z"),
+        ((0, 1_000), "1970-01-01T00:00:00.000001Z"),
+        ((0, 500_000_000), "1970-01-01T00:00:00.5Z"),
+        ((0, 120_000_000), "1970-01-01T00:00:00.12Z"),
+        (
+            (1_795_421_743, 123_456_789),
+            "2026-11-23T08:15:43.123456789Z",
+        ),
+        (
+            (1_795_421_743, 123_456_780),
+            "2026-11-23T08:15:43.12345678Z",
+        ),
+    ];
+    for ((secs, nanos), expected) in cases {
+        assert_eq!(lenient::format(time(secs, nanos)), expected);
+        assert_eq!(lenient::parse(expected), Some(time(secs, nanos)));
+    }
 }
 
 #[test]

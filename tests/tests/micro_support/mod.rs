@@ -151,3 +151,29 @@ impl tower::Service<Request> for RequireHeader<BoxEndpoint> {
         }
     }
 }
+
+/// Asserts that `started` is a UTC time written as nats.go writes it (Go's RFC3339Nano):
+/// `YYYY-MM-DDTHH:MM:SS`, then a fraction of 1 to 9 digits without trailing zeros (or none on
+/// a whole second), then `Z`.
+pub(crate) fn assert_go_time(started: &str) {
+    let shape = |i: usize| started.as_bytes().get(i).copied();
+    assert!(started.is_ascii() && started.len() >= 20, "{started}");
+    assert_eq!(
+        [4, 7, 10, 13, 16].map(shape),
+        [b'-', b'-', b'T', b':', b':'].map(Some),
+        "{started}"
+    );
+    let Some(rest) = started[19..].strip_suffix('Z') else {
+        panic!("{started} is not UTC");
+    };
+    if let Some(fraction) = rest.strip_prefix('.') {
+        assert!(
+            (1..=9).contains(&fraction.len())
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+                && !fraction.ends_with('0'),
+            "{started}: the fraction must be 1 to 9 digits without trailing zeros"
+        );
+    } else {
+        assert!(rest.is_empty(), "{started}");
+    }
+}
