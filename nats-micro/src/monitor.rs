@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::ServiceError;
 use crate::reply::error_headers;
+use crate::schema;
 use crate::service::Service;
 
 /// The root of every control subject.
@@ -170,9 +171,9 @@ async fn answer(service: &Service, verb: Verb, message: Message) {
         return;
     };
     let body = match verb {
-        Verb::Ping => serde_json::to_vec(&service.ping()),
-        Verb::Info => serde_json::to_vec(&service.info()),
-        Verb::Stats => serde_json::to_vec(&service.stats()),
+        Verb::Ping => schema::to_go_json(&service.ping()),
+        Verb::Info => schema::to_go_json(&service.info()),
+        Verb::Stats => schema::to_go_json(&service.stats()),
     };
     let client: &Client = service.client();
     let sent = match body {

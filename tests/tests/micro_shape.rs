@@ -280,6 +280,47 @@ async fn a_bare_service_shows_empty_metadata_and_description() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strings_are_escaped_as_go_escapes_them() {
+    let server = NatsServer::spawn();
+    let client = connect(&server.url()).await;
+    let service = Service::builder("escapes", "1.0.0")
+        .description("a <b> & c\u{2028}")
+        .metadata("q&a", "x>y")
+        .stats_handler(|_| json!({"html": "<i>"}))
+        .endpoint("only", handler_fn(|| async {}))
+        .start(&client)
+        .await
+        .expect("start");
+    let raw = |verb: &'static str| {
+        let subject = format!("$SRV.{verb}.escapes.{}", service.id());
+        let client = client.clone();
+        async move {
+            let reply = within(verb, client.request(&subject, ""))
+                .await
+                .expect("reply");
+            String::from_utf8(reply.payload.to_vec()).expect("utf8")
+        }
+    };
+    let info = raw("INFO").await;
+    assert!(
+        info.contains(r#""description":"a \u003cb\u003e \u0026 c\u2028""#),
+        "{info}"
+    );
+    assert!(
+        info.contains(r#""metadata":{"q\u0026a":"x\u003ey"}"#),
+        "{info}"
+    );
+    let stats = raw("STATS").await;
+    assert!(
+        stats.contains(r#""data":{"html":"\u003ci\u003e"}"#),
+        "{stats}"
+    );
+    // Escaped or not, it is the same JSON.
+    let parsed: Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(parsed["description"], "a <b> & c\u{2028}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_are_written_in_the_go_reference_key_order() {
     let server = NatsServer::spawn();
     let client = connect(&server.url()).await;

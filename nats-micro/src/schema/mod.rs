@@ -4,7 +4,7 @@
 //!
 //! Fields are declared in the order nats.go writes them: the service identity (`name`, `id`,
 //! `version`, `metadata`), then `type`, then the reply's own fields. Metadata maps are sorted by
-//! key, as Go's encoder sorts them.
+//! key, as Go's encoder sorts them; the runtime writes them with Go's string escapes.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -12,9 +12,12 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod go_json;
 mod lenient;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use go_json::to_vec as to_go_json;
 
 /// The `type` of a PING reply.
 pub const PING_RESPONSE_TYPE: &str = "io.nats.micro.v1.ping_response";
