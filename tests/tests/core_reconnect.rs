@@ -18,6 +18,19 @@ async fn wait_for_state(client: &nats_core::Client, state: State) {
     .unwrap_or_else(|_| panic!("client never reached {state:?}, still {:?}", client.state()));
 }
 
+/// Subscribes to `outage.>`, makes sure the server has the subscription, then stops the
+/// server and waits until the client knows.
+async fn subscribe_then_lose_the_server(
+    client: &nats_core::Client,
+    server: &mut NatsServer,
+) -> nats_core::Subscriber {
+    let sub = client.subscribe("outage.>").await.expect("subscribe");
+    client.flush().await.expect("flush");
+    server.stop();
+    wait_for_state(client, State::Reconnecting).await;
+    sub
+}
+
 #[tokio::test]
 async fn reconnects_resubscribes_and_delivers_what_was_published_during_the_outage() {
     let mut server = NatsServer::spawn();
@@ -32,11 +45,7 @@ async fn reconnects_resubscribes_and_delivers_what_was_published_during_the_outa
         .connect(server.url())
         .await
         .expect("connect");
-    let mut sub = client.subscribe("outage.>").await.expect("subscribe");
-    client.flush().await.expect("flush");
-
-    server.stop();
-    wait_for_state(&client, State::Reconnecting).await;
+    let mut sub = subscribe_then_lose_the_server(&client, &mut server).await;
     for i in 0..100 {
         client
             .publish(format!("outage.{i}"), format!("{i}"))
@@ -145,11 +154,7 @@ async fn a_full_reconnect_buffer_makes_publishers_wait_and_loses_nothing() {
         .connect(server.url())
         .await
         .expect("connect");
-    let mut sub = client.subscribe("outage.>").await.expect("subscribe");
-    client.flush().await.expect("flush");
-
-    server.stop();
-    wait_for_state(&client, State::Reconnecting).await;
+    let mut sub = subscribe_then_lose_the_server(&client, &mut server).await;
     let accepted = Arc::new(AtomicUsize::new(0));
     let publisher = spawn_publisher(&client, COUNT, &accepted);
     // The buffer takes messages while it holds less than `PENDING_SIZE` bytes, so the one

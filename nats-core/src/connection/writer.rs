@@ -34,8 +34,8 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     let mut last_write: Option<Instant> = None;
     loop {
         let queued = shared.outbox.lock().len();
-        let busy = last_write.is_some_and(|at| at.elapsed() < BUSY_WINDOW);
-        if busy && queued > 0 && queued < COALESCE_BELOW {
+        let small = queued > 0 && queued < COALESCE_BELOW;
+        if small && last_write.is_some_and(|at| at.elapsed() < BUSY_WINDOW) {
             // Let publishers running right now add to this batch: one write instead of many.
             tokio::task::yield_now().await;
         }
