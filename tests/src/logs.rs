@@ -1,5 +1,5 @@
 //! Draining a server's stderr: keeps the latest lines for failure messages and
-//! reports the client port from the startup log.
+//! reports the ports of the listeners named in the startup log.
 //!
 //! The pipe must be read for the whole life of the process, or a chatty
 //! server (`-DV`) would fill it and block on its next log write.
@@ -13,8 +13,25 @@ use std::thread::{self, JoinHandle};
 /// How many of the latest log lines to keep.
 const KEPT_LINES: usize = 500;
 
-/// The line the server logs once its client listener is bound.
-const LISTENING: &str = "Listening for client connections on ";
+/// A listener whose port the server logs once it is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Listener {
+    /// Client connections: `Listening for client connections on HOST:PORT`.
+    Client,
+    /// Route (cluster) connections: `Listening for route connections on HOST:PORT`,
+    /// logged after `Server is ready`.
+    Route,
+    /// The HTTP monitoring endpoint: `Starting http monitor on HOST:PORT`, logged
+    /// before the client listener.
+    Monitor,
+}
+
+/// The start of the log message that announces each listener's address.
+const ANNOUNCEMENTS: [(&str, Listener); 3] = [
+    ("Listening for client connections on ", Listener::Client),
+    ("Listening for route connections on ", Listener::Route),
+    ("Starting http monitor on ", Listener::Monitor),
+];
 
 /// The latest lines a server wrote to stderr, shared with the reader thread.
 #[derive(Clone, Default)]
@@ -42,16 +59,14 @@ impl LogTail {
 
 /// Reads `stderr` on a thread until it closes.
 ///
-/// Returns the thread and a receiver that yields the client port once the
-/// server has logged it; the receiver disconnects without a value if the
-/// stream ends first.
+/// Returns the thread and a receiver that yields each listener and its port as
+/// the server logs them; the receiver disconnects once the stream ends.
 pub(crate) fn drain(
     stderr: impl Read + Send + 'static,
     tail: LogTail,
-) -> (JoinHandle<()>, Receiver<u16>) {
+) -> (JoinHandle<()>, Receiver<(Listener, u16)>) {
     let (port_tx, port_rx) = mpsc::channel();
     let handle = thread::spawn(move || {
-        let mut port_tx = Some(port_tx);
         let mut reader = BufReader::new(stderr);
         let mut buf = Vec::new();
         loop {
@@ -61,11 +76,9 @@ pub(crate) fn drain(
                 Ok(_) => {}
             }
             let line = String::from_utf8_lossy(&buf).trim_end().to_owned();
-            if let Some(port) = listening_port(&line) {
-                if let Some(tx) = port_tx.take() {
-                    // The receiver may have given up waiting; nothing to do then.
-                    let _ = tx.send(port);
-                }
+            if let Some(found) = listening_port(&line) {
+                // The receiver may have stopped listening; nothing to do then.
+                let _ = port_tx.send(found);
             }
             tail.push(line);
         }
@@ -73,25 +86,37 @@ pub(crate) fn drain(
     (handle, port_rx)
 }
 
-/// Extracts the port from a `Listening for client connections on HOST:PORT`
-/// log line.
-fn listening_port(line: &str) -> Option<u16> {
-    let (_, address) = line.split_once(LISTENING)?;
-    let (_, port) = address.trim().rsplit_once(':')?;
-    port.parse().ok()
+/// Extracts the listener and port from a log line such as
+/// `Listening for client connections on HOST:PORT`.
+fn listening_port(line: &str) -> Option<(Listener, u16)> {
+    ANNOUNCEMENTS.iter().find_map(|&(announcement, listener)| {
+        let (_, address) = line.split_once(announcement)?;
+        let (_, port) = address.trim().rsplit_once(':')?;
+        Some((listener, port.parse().ok()?))
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::listening_port;
+    use super::{listening_port, Listener};
 
     #[test]
     fn parses_listening_line() {
         let line = "[1234] 2025/01/01 00:00:00.000000 [INF] \
                     Listening for client connections on 127.0.0.1:40123";
-        assert_eq!(listening_port(line), Some(40123));
+        assert_eq!(listening_port(line), Some((Listener::Client, 40123)));
         let v6 = "[1] [INF] Listening for client connections on [::1]:4222";
-        assert_eq!(listening_port(v6), Some(4222));
+        assert_eq!(listening_port(v6), Some((Listener::Client, 4222)));
+    }
+
+    #[test]
+    fn parses_route_and_monitor_lines() {
+        let route = "[1] 2025/01/01 00:00:00.000000 [INF] \
+                     Listening for route connections on 127.0.0.1:37137";
+        assert_eq!(listening_port(route), Some((Listener::Route, 37137)));
+        let monitor = "[1] 2025/01/01 00:00:00.000000 [INF] \
+                       Starting http monitor on 127.0.0.1:44695";
+        assert_eq!(listening_port(monitor), Some((Listener::Monitor, 44695)));
     }
 
     #[test]
