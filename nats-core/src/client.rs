@@ -24,6 +24,7 @@ use crate::outbox::PongWaiter;
 use crate::proto::ServerInfo;
 use crate::request_options::{RequestMany, RequestOptions};
 use crate::server_addr::{ServerAddr, ToServerAddrs};
+use crate::server_pool::ServerPool;
 use crate::shared::{Command, NewSubscription, Shared, Sink, State, Statistics};
 use crate::subject::{self, Subject};
 use crate::subscriber::Subscriber;
@@ -84,11 +85,21 @@ impl Client {
         if servers.is_empty() {
             return Err(ConnectErrorKind::NoServers.into());
         }
-        let established = connector::connect_any(&servers, &options).await?;
+        let mut pool = ServerPool::new(servers, options.randomize);
+        let (first, failure) = match connector::connect_any(&mut pool, &options).await {
+            Ok(connection) => (Some(connection), None),
+            Err(err) if options.retry_on_initial_connect => (None, Some(err)),
+            Err(err) => return Err(err),
+        };
         let callback = options.event_callback.clone();
-        let (shared, receivers) = Shared::new(options, servers);
+        let (shared, receivers) = Shared::new(options, pool);
         spawn_event_task(receivers.events, callback);
-        connection::spawn(Arc::clone(&shared), established, receivers.commands);
+        if let Some(err) = failure {
+            shared.events.error(format!(
+                "first connection failed, retrying in the background: {err}"
+            ));
+        }
+        connection::spawn(Arc::clone(&shared), first, receivers.commands);
         Ok(Client {
             handle: Arc::new(Handle { shared }),
         })
@@ -185,10 +196,14 @@ impl Client {
     }
 
     /// Waits until the server has processed everything published so far (a `PING` answered
-    /// by its `PONG`), within the `flush_timeout` of the options if one is set.
+    /// by its `PONG`), within the `flush_timeout` of the options if one is set. While the
+    /// client reconnects, the flush waits for the next connection.
     ///
     /// # Errors
-    /// A [`FlushError`] on timeout or when the connection closes first.
+    /// A [`FlushError`]: [`FlushErrorKind::TimedOut`], [`FlushErrorKind::Closed`] when the
+    /// client closes first, or [`FlushErrorKind::ConnectionLost`] when the server answered
+    /// but a connection was lost since the previous flush with messages it had not
+    /// confirmed (each such loss is reported to one flush).
     pub async fn flush(&self) -> Result<(), FlushError> {
         match self.shared().options.flush_timeout {
             Some(timeout) => self.flush_timeout(timeout).await,
@@ -207,17 +222,19 @@ impl Client {
     }
 
     async fn flush_inner(&self) -> Result<(), FlushError> {
-        if self.shared().state() == State::Closed {
-            return Err(FlushErrorKind::Closed.into());
-        }
         let (done, pong) = oneshot::channel();
-        self.shared().ping(PongWaiter::Flush(done));
-        pong.await.map_err(|_| FlushErrorKind::Closed.into())
+        // On a closed client the outbox drops the waiter at once: `Closed`, never a hang.
+        self.shared().outgoing.ping(PongWaiter::Flush(done));
+        match pong.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(kind)) => Err(kind.into()),
+            Err(_) => Err(FlushErrorKind::Closed.into()),
+        }
     }
 
     /// Bytes queued but not yet handed to the socket.
     pub fn pending_data_size(&self) -> usize {
-        self.shared().outbox.lock().len()
+        self.shared().outgoing.len()
     }
 
     /// Subscribes to `subject`, which may hold the wildcards `*` and `>`.
@@ -344,23 +361,31 @@ impl Client {
         if let Some(headers) = &request.headers {
             headers.validate().map_err(PublishError::from)?;
         }
-        self.ensure_request_inbox().await?;
         let shared = self.shared();
-        let (ticket, reply) = shared.mux.register();
-        shared
-            .publish(
-                subject,
-                Some(&ticket.reply),
-                request.headers.as_ref(),
-                &request.payload,
-            )
-            .await?;
+        if shared.lifecycle.is_closed_or_closing() {
+            return Err(RequestErrorKind::Closed.into());
+        }
         let timeout = request.timeout.unwrap_or(shared.options.request_timeout);
-        let message = match tokio::time::timeout(timeout, reply).await {
-            Err(_) => return Err(RequestErrorKind::TimedOut.into()),
-            Ok(Err(_)) => return Err(RequestErrorKind::Closed.into()),
-            Ok(Ok(message)) => message,
+        // The timeout covers it all: the inbox subscription, waiting for room in the outbox
+        // (during an outage), and the reply.
+        let exchange = async {
+            self.ensure_request_inbox().await?;
+            let (ticket, reply) = shared.mux.register();
+            shared
+                .publish(
+                    subject,
+                    Some(&ticket.reply),
+                    request.headers.as_ref(),
+                    &request.payload,
+                )
+                .await?;
+            let message = reply.await;
+            drop(ticket);
+            message.map_err(|_| RequestError::new(RequestErrorKind::Closed))
         };
+        let message = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| RequestError::new(RequestErrorKind::TimedOut))??;
         if message.is_no_responders() {
             return Err(RequestErrorKind::NoResponders.into());
         }
@@ -441,7 +466,7 @@ impl Client {
         if matches!(shared.state(), State::Closed | State::Draining) {
             return Err(DrainErrorKind::Closed.into());
         }
-        shared.set_state(State::Draining);
+        shared.lifecycle.set_state(State::Draining);
         let limit = shared.options.drain_timeout;
         let drained = tokio::time::timeout(limit, self.drain_steps()).await;
         self.close().await;
@@ -480,9 +505,8 @@ impl Client {
     /// connection is closed. Closing a closed client does nothing.
     pub async fn close(&self) {
         let shared = self.shared();
-        let mut closed = shared.closed.subscribe();
         let _ = shared.commands.send(Command::Close);
-        let _ = closed.wait_for(|closed| *closed).await;
+        shared.lifecycle.wait_closed().await;
     }
 
     /// Where the client is in its life.
@@ -529,22 +553,18 @@ impl Client {
             .map(ToString::to_string)
     }
 
-    /// Every server known: the configured ones, then those the cluster announced.
+    /// Every server of the pool: the configured ones (those that did not leave it after
+    /// failing `max_reconnect_attempts` times), then those the cluster announced.
     pub fn servers(&self) -> Vec<String> {
-        let shared = self.shared();
-        let mut all: Vec<String> = shared
-            .servers
-            .read()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        all.extend(shared.discovered.read().iter().cloned());
+        let pool = self.shared().pool.lock();
+        let mut all: Vec<String> = pool.configured().iter().map(ToString::to_string).collect();
+        all.extend(pool.discovered());
         all
     }
 
-    /// Servers the cluster announced that were not configured.
+    /// Servers the cluster announced that were not configured, as `scheme://host:port`.
     pub fn discovered_servers(&self) -> Vec<String> {
-        self.shared().discovered.read().clone()
+        self.shared().pool.lock().discovered()
     }
 
     /// Largest payload (headers included) the server accepts.
@@ -564,14 +584,14 @@ impl Client {
 
     /// The latest error: an `-ERR` from the server or the reason the connection was lost.
     pub fn last_error(&self) -> Option<String> {
-        self.shared().last_error.lock().clone()
+        self.shared().events.last_error()
     }
 
     /// Messages and bytes in and out so far.
     pub fn statistics(&self) -> Statistics {
         let shared = self.shared();
         let (out_msgs, out_bytes) = {
-            let outbox = shared.outbox.lock();
+            let outbox = shared.outgoing.outbox.lock();
             (outbox.out_msgs, outbox.out_bytes)
         };
         Statistics {

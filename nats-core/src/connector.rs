@@ -1,11 +1,11 @@
 //! Dialing a server and the `INFO` / `CONNECT` / `PING` / `PONG` handshake.
 //!
-//! The connector walks the server pool in order until one server accepts. Reconnection reuses
-//! it; TLS and the other authentication methods slot in at [`handshake`].
+//! The first connection walks the server pool once; reconnection (in the connection task)
+//! dials one server at a time with [`connect_one`]. TLS and the other authentication methods
+//! slot in at [`handshake`].
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::error::{ConnectError, ConnectErrorKind, Error};
 use crate::options::ConnectOptions;
@@ -14,7 +14,9 @@ use crate::proto::info::ConnectInfo;
 use crate::proto::parser::{Parser, ServerOp};
 use crate::proto::ServerInfo;
 use crate::server_addr::ServerAddr;
-use crate::shared::Shared;
+use crate::server_error::ServerError;
+use crate::server_pool::{Outcome, ServerPool};
+use crate::transport::{self, Transport};
 
 /// Size of the first read buffer; it grows as large messages need.
 pub(crate) const READ_BUFFER: usize = 64 * 1024;
@@ -22,7 +24,7 @@ pub(crate) const READ_BUFFER: usize = 64 * 1024;
 /// A connection that finished its handshake.
 #[derive(Debug)]
 pub(crate) struct Connection {
-    pub(crate) stream: TcpStream,
+    pub(crate) stream: Transport,
     /// Bytes read after the handshake's `PONG`: already the start of the session.
     pub(crate) read_buf: BytesMut,
     pub(crate) parser: Parser,
@@ -30,17 +32,22 @@ pub(crate) struct Connection {
     pub(crate) addr: ServerAddr,
 }
 
-/// Tries each server in turn; the error of the last one if none accepts.
+/// Tries each server of the pool once, in pool order; the error of the last one if none
+/// accepts.
 pub(crate) async fn connect_any(
-    servers: &[ServerAddr],
+    pool: &mut ServerPool,
     options: &ConnectOptions,
 ) -> Result<Connection, ConnectError> {
     let mut last = ConnectError::new(ConnectErrorKind::NoServers);
-    for addr in servers {
-        match connect_one(addr, options).await {
+    for _ in 0..pool.len() {
+        let Some(entry) = pool.next() else { break };
+        pool.attempting(&entry.addr);
+        let result = connect_one(&entry.addr, options).await;
+        pool.record(&entry.addr, outcome(&result), None);
+        match result {
             Ok(connection) => return Ok(connection),
             Err(err) => {
-                tracing::debug!(server = %addr, error = %err, "connect failed");
+                tracing::debug!(server = %entry.addr, error = %err, "connect failed");
                 last = err;
             }
         }
@@ -48,29 +55,13 @@ pub(crate) async fn connect_any(
     Err(last)
 }
 
-/// The servers to try after losing `lost`: the configured ones after it, then the ones the
-/// cluster announced, and `lost` itself last.
-pub(crate) fn reconnect_order(shared: &Shared, lost: &ServerAddr) -> Vec<ServerAddr> {
-    let configured = shared.servers.read().clone();
-    let start = configured
-        .iter()
-        .position(|a| a == lost)
-        .map_or(0, |i| i + 1);
-    let mut order: Vec<ServerAddr> = configured[start..]
-        .iter()
-        .chain(&configured[..start])
-        .filter(|a| *a != lost)
-        .cloned()
-        .collect();
-    for url in shared.discovered.read().iter() {
-        if let Ok(addr) = url.parse::<ServerAddr>() {
-            if !order.contains(&addr) && addr != *lost {
-                order.push(addr);
-            }
-        }
+/// What the pool learns from an attempt.
+pub(crate) fn outcome<T>(result: &Result<T, ConnectError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Connected,
+        Err(err) if err.kind() == ConnectErrorKind::AuthorizationViolation => Outcome::AuthFailed,
+        Err(_) => Outcome::Failed,
     }
-    order.push(lost.clone());
-    order
 }
 
 /// Dials `addr` and performs the handshake, all within the connect timeout.
@@ -79,10 +70,9 @@ pub(crate) async fn connect_one(
     options: &ConnectOptions,
 ) -> Result<Connection, ConnectError> {
     let attempt = async {
-        let stream = TcpStream::connect(addr.dial_target())
+        let stream = transport::dial(addr, options)
             .await
             .map_err(|e| io_error(addr, e))?;
-        stream.set_nodelay(true).map_err(|e| io_error(addr, e))?;
         handshake(stream, addr, options).await
     };
     match tokio::time::timeout(options.connect_timeout, attempt).await {
@@ -95,7 +85,7 @@ pub(crate) async fn connect_one(
 }
 
 async fn handshake(
-    mut stream: TcpStream,
+    mut stream: Transport,
     addr: &ServerAddr,
     options: &ConnectOptions,
 ) -> Result<Connection, ConnectError> {
@@ -103,12 +93,8 @@ async fn handshake(
     let mut parser = Parser::default();
     let info = match next_op(&mut stream, &mut read_buf, &mut parser, addr).await? {
         ServerOp::Info(info) => *info,
-        other => {
-            return Err(Error::with_source(
-                ConnectErrorKind::Protocol,
-                format!("{addr} sent {other:?} before INFO"),
-            ))
-        }
+        ServerOp::Err(text) => return Err(server_error(addr, &text)),
+        other => return Err(protocol_error(addr, &format!("sent {other:?} before INFO"))),
     };
     if info.tls_required || addr.tls_required() {
         return Err(Error::with_source(
@@ -116,6 +102,7 @@ async fn handshake(
             format!("{addr} requires TLS, which this client does not support yet"),
         ));
     }
+    parser.set_max_payload(info.max_payload);
     let mut out = BytesMut::new();
     encoder::write_connect(&mut out, &connect_info(addr, options));
     out.extend_from_slice(encoder::PING);
@@ -132,12 +119,21 @@ async fn handshake(
                 .write_all(encoder::PONG)
                 .await
                 .map_err(|e| io_error(addr, e))?,
-            ServerOp::Info(newer) => info = *newer,
-            ServerOp::Err(text) => return Err(server_error(addr, text)),
-            ServerOp::Msg { .. } => {
-                return Err(Error::with_source(
-                    ConnectErrorKind::Protocol,
-                    format!("{addr} sent a message before the handshake ended"),
+            ServerOp::Info(newer) => {
+                parser.set_max_payload(newer.max_payload);
+                info = *newer;
+            }
+            ServerOp::Err(text) => return Err(server_error(addr, &text)),
+            ServerOp::InvalidInfo(why) => {
+                return Err(protocol_error(
+                    addr,
+                    &format!("sent an INFO that is not valid: {why}"),
+                ))
+            }
+            ServerOp::Msg { .. } | ServerOp::Malformed { .. } | ServerOp::Oversized { .. } => {
+                return Err(protocol_error(
+                    addr,
+                    "sent a message before the handshake ended",
                 ))
             }
         }
@@ -178,7 +174,7 @@ fn connect_info(addr: &ServerAddr, options: &ConnectOptions) -> ConnectInfo {
 }
 
 async fn next_op(
-    stream: &mut TcpStream,
+    stream: &mut Transport,
     buf: &mut BytesMut,
     parser: &mut Parser,
     addr: &ServerAddr,
@@ -187,12 +183,7 @@ async fn next_op(
         match parser.parse(buf) {
             Ok(Some(op)) => return Ok(op),
             Ok(None) => {}
-            Err(e) => {
-                return Err(Error::with_source(
-                    ConnectErrorKind::Protocol,
-                    format!("{addr}: {e}"),
-                ))
-            }
+            Err(e) => return Err(protocol_error(addr, &e.to_string())),
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(READ_BUFFER);
@@ -207,16 +198,18 @@ async fn next_op(
     }
 }
 
-fn server_error(addr: &ServerAddr, text: String) -> ConnectError {
-    let kind = if text
-        .to_ascii_lowercase()
-        .contains("authorization violation")
-    {
+/// An `-ERR` during the handshake, with the server's address and words.
+fn server_error(addr: &ServerAddr, text: &str) -> ConnectError {
+    let kind = if ServerError::parse(text).is_auth_error() {
         ConnectErrorKind::AuthorizationViolation
     } else {
         ConnectErrorKind::ServerError
     };
     Error::with_source(kind, format!("{addr}: {text}"))
+}
+
+fn protocol_error(addr: &ServerAddr, what: &str) -> ConnectError {
+    Error::with_source(ConnectErrorKind::Protocol, format!("{addr}: {what}"))
 }
 
 fn io_error(addr: &ServerAddr, err: std::io::Error) -> ConnectError {

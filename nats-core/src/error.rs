@@ -102,7 +102,9 @@ pub enum ConnectErrorKind {
     /// The server sent something that is not the NATS protocol.
     #[error("protocol error during handshake")]
     Protocol,
-    /// The server refused the credentials.
+    /// The server refused the credentials: an authorization violation, or credentials that
+    /// expired or were revoked. The source is the [`ServerError`](crate::ServerError) with
+    /// the server's address.
     #[error("authorization violation")]
     AuthorizationViolation,
     /// The server answered `CONNECT` with another `-ERR`.
@@ -135,6 +137,10 @@ pub enum PublishErrorKind {
     /// Headers and payload together exceed the server's `max_payload`.
     #[error("message exceeds the server's max_payload")]
     MaxPayloadExceeded,
+    /// The client is disconnected and its reconnect buffer (`pending_size` bytes) is full;
+    /// the message was not queued (nats-py's `OutboundBufferLimitError`).
+    #[error("reconnect buffer full: the client is disconnected and holds pending_size bytes")]
+    ReconnectBufferFull,
     /// The client is closed (or draining).
     #[error("connection closed")]
     Closed,
@@ -153,6 +159,10 @@ pub enum SubscribeErrorKind {
     /// The queue group name is not valid.
     #[error("invalid queue group")]
     InvalidQueueGroup,
+    /// The server refused the subscription: the user may not subscribe to the subject. The
+    /// source is the [`ServerError`](crate::ServerError).
+    #[error("subscription refused by the server")]
+    PermissionDenied,
     /// The client is closed (or draining).
     #[error("connection closed")]
     Closed,
@@ -192,6 +202,10 @@ pub enum FlushErrorKind {
     /// The server's `PONG` did not come in time.
     #[error("flush timed out")]
     TimedOut,
+    /// The server answered, but a connection was lost since the previous flush with messages
+    /// published before this one that the server had not confirmed: they may be lost.
+    #[error("connection lost: messages published before this flush may not have arrived")]
+    ConnectionLost,
     /// The connection closed before the server answered.
     #[error("connection closed")]
     Closed,
@@ -226,13 +240,19 @@ impl From<HeaderError> for PublishError {
 
 impl From<PublishError> for RequestError {
     fn from(err: PublishError) -> Self {
-        Error::with_source(RequestErrorKind::Publish, err)
+        match err.kind() {
+            PublishErrorKind::Closed => Error::new(RequestErrorKind::Closed),
+            _ => Error::with_source(RequestErrorKind::Publish, err),
+        }
     }
 }
 
 impl From<SubscribeError> for RequestError {
     fn from(err: SubscribeError) -> Self {
-        Error::with_source(RequestErrorKind::Subscribe, err)
+        match err.kind() {
+            SubscribeErrorKind::Closed => Error::new(RequestErrorKind::Closed),
+            _ => Error::with_source(RequestErrorKind::Subscribe, err),
+        }
     }
 }
 

@@ -11,8 +11,10 @@ use std::task::{Context, Poll};
 
 use crossbeam_queue::SegQueue;
 use futures_util::task::AtomicWaker;
+use parking_lot::Mutex;
 
 use crate::message::Message;
+use crate::server_error::ServerError;
 
 /// Messages for one subscription, with its pending counters and limits.
 #[derive(Debug)]
@@ -28,6 +30,8 @@ pub(crate) struct Inbox {
     limit_msgs: AtomicUsize,
     limit_bytes: AtomicUsize,
     dropped: AtomicU64,
+    /// Why the server ended the subscription, until the reader is told.
+    ended_by: Mutex<Option<ServerError>>,
 }
 
 impl Inbox {
@@ -42,6 +46,7 @@ impl Inbox {
             limit_msgs: AtomicUsize::new(limit_msgs),
             limit_bytes: AtomicUsize::new(limit_bytes),
             dropped: AtomicU64::new(0),
+            ended_by: Mutex::new(None),
         })
     }
 
@@ -91,6 +96,16 @@ impl Inbox {
         self.msgs.fetch_sub(1, Ordering::Relaxed);
         self.bytes.fetch_sub(message.length, Ordering::Relaxed);
         Some(message)
+    }
+
+    /// Records why the server ended the subscription; the close follows.
+    pub(crate) fn fail(&self, err: ServerError) {
+        *self.ended_by.lock() = Some(err);
+    }
+
+    /// Why the server ended the subscription, once.
+    pub(crate) fn take_error(&self) -> Option<ServerError> {
+        self.ended_by.lock().take()
     }
 
     /// The subscriber went away.

@@ -19,21 +19,30 @@
 
 mod client;
 mod connection;
+#[cfg(test)]
+mod connection_tests;
 mod connector;
 mod error;
 mod event;
 mod header;
 mod inbox;
+mod lifecycle;
 mod message;
 mod options;
 mod outbox;
+mod outgoing;
 pub mod proto;
 mod request;
 mod request_options;
+#[cfg(test)]
+mod scripted_server;
 mod server_addr;
+mod server_error;
+mod server_pool;
 mod shared;
 mod subject;
 mod subscriber;
+mod transport;
 
 pub use bytes::Bytes;
 pub use client::{connect, Client, SubscribeOptions};
@@ -44,6 +53,7 @@ pub use error::{
 };
 pub use event::Event;
 pub use header::{HeaderError, HeaderMap, StatusCode};
+pub use lifecycle::State;
 pub use message::Message;
 pub use options::{
     CallbackFuture, ConnectOptions, DEFAULT_PENDING_BYTES_LIMIT, DEFAULT_PENDING_MSGS_LIMIT,
@@ -51,7 +61,8 @@ pub use options::{
 pub use proto::ServerInfo;
 pub use request_options::{RequestMany, RequestOptions};
 pub use server_addr::{ServerAddr, ToServerAddrs, DEFAULT_PORT};
-pub use shared::{State, Statistics};
+pub use server_error::{PermissionOperation, ServerError};
+pub use shared::Statistics;
 pub use subject::{
     subject_matches, validate_publish_subject, validate_queue_group, validate_subscribe_subject,
     Subject, SubjectError,

@@ -16,6 +16,8 @@ pub type CallbackFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pub(crate) type EventCallback = Arc<dyn Fn(Event) -> CallbackFuture + Send + Sync>;
 
+pub(crate) type DelayCallback = Arc<dyn Fn(u32) -> Duration + Send + Sync>;
+
 /// Default number of messages a subscription may hold before dropping (`pending_msgs_limit`).
 pub const DEFAULT_PENDING_MSGS_LIMIT: usize = 65_536;
 /// Default number of payload bytes a subscription may hold before dropping.
@@ -57,6 +59,15 @@ pub struct ConnectOptions {
     pub(crate) password: Option<String>,
     pub(crate) token: Option<String>,
     pub(crate) event_callback: Option<EventCallback>,
+    pub(crate) randomize: bool,
+    pub(crate) reconnect_jitter: Duration,
+    pub(crate) reconnect_jitter_tls: Duration,
+    pub(crate) reconnect_delay: Option<DelayCallback>,
+    pub(crate) retry_on_initial_connect: bool,
+    pub(crate) ignore_auth_error_abort: bool,
+    pub(crate) lame_duck_move_within: Option<Duration>,
+    pub(crate) reconnect_buffer_wait: bool,
+    pub(crate) dialer: Option<Arc<dyn crate::transport::Dialer>>,
 }
 
 impl Default for ConnectOptions {
@@ -83,6 +94,15 @@ impl Default for ConnectOptions {
             password: None,
             token: None,
             event_callback: None,
+            randomize: true,
+            reconnect_jitter: Duration::from_millis(100),
+            reconnect_jitter_tls: Duration::from_secs(1),
+            reconnect_delay: None,
+            retry_on_initial_connect: false,
+            ignore_auth_error_abort: false,
+            lame_duck_move_within: Some(Duration::from_secs(5)),
+            reconnect_buffer_wait: false,
+            dialer: None,
         }
     }
 }
@@ -110,14 +130,25 @@ impl fmt::Debug for ConnectOptions {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("randomize", &self.randomize)
+            .field("reconnect_jitter", &self.reconnect_jitter)
+            .field("reconnect_jitter_tls", &self.reconnect_jitter_tls)
+            .field(
+                "reconnect_delay",
+                &self.reconnect_delay.as_ref().map(|_| "custom"),
+            )
+            .field("retry_on_initial_connect", &self.retry_on_initial_connect)
+            .field("ignore_auth_error_abort", &self.ignore_auth_error_abort)
+            .field("lame_duck_move_within", &self.lame_duck_move_within)
+            .field("reconnect_buffer_wait", &self.reconnect_buffer_wait)
             .finish_non_exhaustive()
     }
 }
 
 impl ConnectOptions {
-    /// The defaults of nats-py: connect timeout 2 s, reconnect with 2 s between rounds and 60
-    /// rounds at most, ping every 120 s, 2 outstanding pings, drain timeout 30 s, 2 MiB
-    /// pending size, `_INBOX` prefix.
+    /// The defaults of nats-py: connect timeout 2 s, reconnect with at most 2 s between two
+    /// attempts on a server and 60 failures in a row per server, servers shuffled, ping every
+    /// 120 s, 2 outstanding pings, drain timeout 30 s, 2 MiB pending size, `_INBOX` prefix.
     pub fn new() -> Self {
         Self::default()
     }
@@ -173,16 +204,106 @@ impl ConnectOptions {
         self
     }
 
-    /// Rounds over the server list before giving up and closing (default 60); `None` tries
+    /// Failed attempts in a row after which a server leaves the pool (default 60, counted
+    /// per server as nats-py does); once no server is left the client closes. `None` tries
     /// for ever.
     pub fn max_reconnect_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_reconnect_attempts = attempts;
         self
     }
 
-    /// Pause between two rounds over the server list (default 2 s).
+    /// The longest pause between two attempts on the same server (default 2 s).
+    ///
+    /// The first attempt after a loss is immediate, and so is any attempt on a server not
+    /// tried for this long: in a cluster the client moves to the next node at once. A server
+    /// that keeps failing is tried again after 10 ms, then twice as long each time up to this
+    /// wait, each pause plus a random jitter (see [`reconnect_jitter`](Self::reconnect_jitter))
+    /// so that many clients do not come back at the same instant. nats-py waits the full
+    /// time from the second attempt on; [`reconnect_delay_callback`](Self::reconnect_delay_callback)
+    /// gives any other schedule.
     pub fn reconnect_time_wait(mut self, wait: Duration) -> Self {
         self.reconnect_time_wait = wait;
+        self
+    }
+
+    /// Upper bounds of the random time added to each reconnect pause, for plain and for TLS
+    /// servers (defaults 100 ms and 1 s, as nats.go); a pause never grows by more than itself.
+    pub fn reconnect_jitter(mut self, plain: Duration, tls: Duration) -> Self {
+        self.reconnect_jitter = plain;
+        self.reconnect_jitter_tls = tls;
+        self
+    }
+
+    /// Replaces the reconnect schedule: before the `n`th attempt after a loss (`n` from 1)
+    /// the client waits `delay(n)`, whichever server is next; no jitter is added.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// // Immediately, then 100 ms, 200 ms, ... up to 5 s.
+    /// let options = nats_core::ConnectOptions::new().reconnect_delay_callback(|n| {
+    ///     Duration::from_millis(100 * u64::from(n - 1)).min(Duration::from_secs(5))
+    /// });
+    /// ```
+    pub fn reconnect_delay_callback<F>(mut self, delay: F) -> Self
+    where
+        F: Fn(u32) -> Duration + Send + Sync + 'static,
+    {
+        self.reconnect_delay = Some(Arc::new(delay));
+        self
+    }
+
+    /// Keeps the configured order of the servers instead of shuffling them (nats-py's
+    /// `dont_randomize`). Servers the cluster announces are added after them, in the order
+    /// announced. async-nats calls this `retain_servers_order`.
+    pub fn dont_randomize(mut self, dont: bool) -> Self {
+        self.randomize = !dont;
+        self
+    }
+
+    /// The same as [`dont_randomize`](Self::dont_randomize), under async-nats' name.
+    pub fn retain_servers_order(self, retain: bool) -> Self {
+        self.dont_randomize(retain)
+    }
+
+    /// When no server accepts the first connection, return a client anyway and keep trying
+    /// in the background with the reconnect schedule (default false: connect fails). Until
+    /// it connects, publishes are buffered up to `pending_size` and subscriptions are sent
+    /// once connected; [`Event::Connected`] tells when.
+    pub fn retry_on_initial_connect(mut self, retry: bool) -> Self {
+        self.retry_on_initial_connect = retry;
+        self
+    }
+
+    /// Keeps reconnecting when every server refused the credentials twice in a row (default
+    /// false: the client closes then, with the server's error as its last error). Useful when
+    /// credentials are rotated while the client runs.
+    pub fn ignore_auth_error_abort(mut self, ignore: bool) -> Self {
+        self.ignore_auth_error_abort = ignore;
+        self
+    }
+
+    /// When the server announces lame duck mode, move to another server of the pool after a
+    /// random delay below `within` (default 5 s), subscriptions included; `None` only reports
+    /// the [`Event::LameDuckMode`] and leaves the move to the server closing the connection.
+    pub fn lame_duck_move_within(mut self, within: Option<Duration>) -> Self {
+        self.lame_duck_move_within = within;
+        self
+    }
+
+    /// While disconnected with `pending_size` bytes buffered, make publishers wait for the
+    /// connection to come back instead of failing at once with
+    /// [`PublishErrorKind::ReconnectBufferFull`](crate::PublishErrorKind::ReconnectBufferFull)
+    /// (the default, as nats-py and nats.go). While connected, a full buffer always makes
+    /// publishers wait for the connection to write.
+    pub fn reconnect_buffer_wait(mut self, wait: bool) -> Self {
+        self.reconnect_buffer_wait = wait;
+        self
+    }
+
+    /// Dials servers with `dialer` instead of TCP: for tests over in-memory streams.
+    #[cfg(test)]
+    pub(crate) fn dialer(mut self, dialer: impl crate::transport::Dialer + 'static) -> Self {
+        self.dialer = Some(Arc::new(dialer));
         self
     }
 
@@ -217,8 +338,10 @@ impl ConnectOptions {
         self
     }
 
-    /// Bytes of outgoing data the client buffers; past this, publishing waits for the
-    /// connection to write (back-pressure).
+    /// Bytes of outgoing data the client buffers (default 2 MiB); past this, publishing waits
+    /// for the connection to write (back-pressure) or, while disconnected, fails with
+    /// [`PublishErrorKind::ReconnectBufferFull`](crate::PublishErrorKind::ReconnectBufferFull)
+    /// unless [`reconnect_buffer_wait`](Self::reconnect_buffer_wait) is set.
     pub fn pending_size(mut self, bytes: usize) -> Self {
         self.pending_size = bytes.max(1);
         self

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
+use crate::error::FlushErrorKind;
 use crate::header::HeaderMap;
 use crate::proto::encoder;
 
@@ -25,14 +26,25 @@ const ZERO_COPY_THRESHOLD: usize = 16 * 1024;
 pub(crate) enum PongWaiter {
     /// A keep-alive ping of the connection task.
     KeepAlive,
-    /// A caller of `flush`.
-    Flush(oneshot::Sender<()>),
+    /// A caller of `flush`: `Ok` once the server has everything published before the `PING`,
+    /// an error when some of it went down with a lost connection.
+    Flush(oneshot::Sender<Result<(), FlushErrorKind>>),
     /// Subscriptions being drained: once the server answers, nothing more can arrive for them,
     /// so their streams can end; `done` hears when that happened.
     CloseSubs {
         sids: Vec<u64>,
         done: Option<oneshot::Sender<()>>,
     },
+    /// The server is in lame duck mode: once it confirms what was written, the client moves.
+    Move,
+}
+
+/// A `PING` and what its `PONG` confirms.
+#[derive(Debug)]
+pub(crate) struct Ping {
+    pub(crate) waiter: PongWaiter,
+    /// Messages published before the `PING` was queued (a count, like `out_msgs`).
+    upto: u64,
 }
 
 /// The outgoing buffer and the bookkeeping that must stay in step with it.
@@ -44,14 +56,23 @@ pub(crate) struct Outbox {
     tail: BytesMut,
     /// Bytes in `chunks` and `tail`.
     len: usize,
-    /// Waiters for the `PONG`s of `PING`s handed to the socket, oldest first.
-    sent_pings: VecDeque<PongWaiter>,
-    /// Waiters for the `PONG`s of `PING`s still in this buffer.
-    queued_pings: VecDeque<PongWaiter>,
+    /// `PING`s handed to the socket, oldest first.
+    sent_pings: VecDeque<Ping>,
+    /// `PING`s still in this buffer.
+    queued_pings: VecDeque<Ping>,
     /// Messages published since the start.
     pub(crate) out_msgs: u64,
     /// Payload bytes (headers included) published since the start.
     pub(crate) out_bytes: u64,
+    /// Messages handed to the socket: `out_msgs` when the writer last took the buffer.
+    taken_upto: u64,
+    /// Messages the server confirmed by answering a `PING` queued after them.
+    confirmed_upto: u64,
+    /// Messages `(after, upto]` handed to a connection that was lost before the server
+    /// confirmed them, not yet reported to a flush.
+    unconfirmed: Option<(u64, u64)>,
+    /// The client is closed: waiters are dropped at once instead of queued.
+    closed: bool,
 }
 
 impl Outbox {
@@ -111,21 +132,43 @@ impl Outbox {
         self.len += self.tail.len() - before;
     }
 
-    /// Appends a `PING` and the waiter of its `PONG`.
+    /// Appends a `PING` and the waiter of its `PONG`. On a closed client the waiter is
+    /// dropped, which its receiver hears as the end of the connection.
     pub(crate) fn ping(&mut self, waiter: PongWaiter) {
-        self.push_raw(encoder::PING);
-        self.queued_pings.push_back(waiter);
+        let upto = self.out_msgs;
+        self.queue_ping(Ping { waiter, upto });
     }
 
-    /// The waiter of the oldest `PING` sent, for the `PONG` just read.
-    pub(crate) fn pong(&mut self) -> Option<PongWaiter> {
-        self.sent_pings.pop_front()
+    /// Queues a `PING` again, on a new connection, with what it confirmed before.
+    pub(crate) fn queue_ping(&mut self, ping: Ping) {
+        if self.closed {
+            return;
+        }
+        self.push_raw(encoder::PING);
+        self.queued_pings.push_back(ping);
+    }
+
+    /// The waiter of the oldest `PING` sent, for the `PONG` just read, with what it tells a
+    /// flush: an error when messages published before it were lost with a connection (each
+    /// loss is told once).
+    pub(crate) fn pong(&mut self) -> Option<(PongWaiter, Result<(), FlushErrorKind>)> {
+        let Ping { waiter, upto } = self.sent_pings.pop_front()?;
+        self.confirmed_upto = self.confirmed_upto.max(upto);
+        let mut outcome = Ok(());
+        if let (PongWaiter::Flush(_), Some((after, lost_upto))) = (&waiter, self.unconfirmed) {
+            if upto > after {
+                outcome = Err(FlushErrorKind::ConnectionLost);
+                self.unconfirmed = (upto < lost_upto).then_some((upto, lost_upto));
+            }
+        }
+        Some((waiter, outcome))
     }
 
     /// Takes everything there is to write, in order; its `PING`s count as sent.
     pub(crate) fn take(&mut self) -> Vec<Bytes> {
         self.seal_tail();
         self.len = 0;
+        self.taken_upto = self.out_msgs;
         self.sent_pings.append(&mut self.queued_pings);
         self.chunks.drain(..).collect()
     }
@@ -137,17 +180,26 @@ impl Outbox {
         self.chunks.push_front(bytes);
     }
 
-    /// The waiters of `PING`s sent on a connection that was lost: no `PONG` will come for
-    /// them. Those still queued stay, as their `PING`s go out on the next connection.
-    pub(crate) fn take_lost_pings(&mut self) -> VecDeque<PongWaiter> {
+    /// The connection was lost: messages handed to it that the server had not confirmed may
+    /// be gone (the next flush says so), and no `PONG` will come for the `PING`s sent on it.
+    /// Returns those; the ones still queued stay, as they go out on the next connection.
+    pub(crate) fn connection_lost(&mut self) -> VecDeque<Ping> {
+        if self.taken_upto > self.confirmed_upto {
+            let lost = match self.unconfirmed {
+                Some((after, upto)) => (after.min(self.confirmed_upto), upto.max(self.taken_upto)),
+                None => (self.confirmed_upto, self.taken_upto),
+            };
+            self.unconfirmed = Some(lost);
+        }
         std::mem::take(&mut self.sent_pings)
     }
 
-    /// Every waiter, sent or queued: the client is closing.
-    pub(crate) fn take_all_pings(&mut self) -> impl Iterator<Item = PongWaiter> {
+    /// Every waiter, sent or queued: the client is closing, and later ones are dropped at once.
+    pub(crate) fn close(&mut self) -> impl Iterator<Item = PongWaiter> {
+        self.closed = true;
         let mut all = std::mem::take(&mut self.sent_pings);
         all.append(&mut self.queued_pings);
-        all.into_iter()
+        all.into_iter().map(|ping| ping.waiter)
     }
 
     /// Moves the tail, if it holds anything, to the chunks, and gives the tail room for the
@@ -194,10 +246,100 @@ mod tests {
         assert!(out.pong().is_none(), "a queued PING cannot be answered");
         let _ = out.take();
         out.ping(PongWaiter::KeepAlive);
-        assert!(matches!(out.pong(), Some(PongWaiter::KeepAlive)));
+        assert!(matches!(out.pong(), Some((PongWaiter::KeepAlive, Ok(())))));
         assert!(out.pong().is_none());
-        assert_eq!(out.take_lost_pings().len(), 0);
-        assert_eq!(out.take_all_pings().count(), 1);
+        assert_eq!(out.connection_lost().len(), 0);
+        assert_eq!(out.close().count(), 1);
+    }
+
+    fn publish(out: &mut Outbox, n: usize) {
+        for _ in 0..n {
+            out.publish("a", None, None, &Bytes::from_static(b"x"));
+        }
+    }
+
+    fn flush(out: &mut Outbox) -> oneshot::Receiver<Result<(), FlushErrorKind>> {
+        let (done, result) = oneshot::channel();
+        out.ping(PongWaiter::Flush(done));
+        result
+    }
+
+    /// Answers the oldest PING the way the connection task does.
+    fn answer(out: &mut Outbox) {
+        let (waiter, outcome) = out.pong().expect("a PING was sent");
+        if let PongWaiter::Flush(done) = waiter {
+            let _ = done.send(outcome);
+        }
+    }
+
+    #[test]
+    fn a_flush_after_a_loss_of_unconfirmed_messages_reports_it_once() {
+        let mut out = Outbox::default();
+        publish(&mut out, 3);
+        let mut first = flush(&mut out);
+        let _ = out.take();
+        answer(&mut out);
+        assert_eq!(first.try_recv(), Ok(Ok(())));
+        // Two more are handed to a connection that breaks before any PONG.
+        publish(&mut out, 2);
+        let _ = out.take();
+        assert!(out.connection_lost().is_empty());
+        // Published during the outage: these are still in the buffer and will be sent.
+        publish(&mut out, 2);
+        let mut second = flush(&mut out);
+        let _ = out.take();
+        answer(&mut out);
+        assert_eq!(second.try_recv(), Ok(Err(FlushErrorKind::ConnectionLost)));
+        publish(&mut out, 1);
+        let mut third = flush(&mut out);
+        let _ = out.take();
+        answer(&mut out);
+        assert_eq!(third.try_recv(), Ok(Ok(())), "the loss is told once");
+    }
+
+    #[test]
+    fn a_loss_with_everything_confirmed_or_unsent_is_no_loss() {
+        let mut out = Outbox::default();
+        publish(&mut out, 2);
+        out.ping(PongWaiter::KeepAlive);
+        let _ = out.take();
+        answer(&mut out);
+        assert!(out.connection_lost().is_empty());
+        // Not handed to the lost connection: sent on the next one.
+        publish(&mut out, 2);
+        assert!(out.connection_lost().is_empty());
+        let mut done = flush(&mut out);
+        let _ = out.take();
+        answer(&mut out);
+        assert_eq!(done.try_recv(), Ok(Ok(())));
+    }
+
+    #[test]
+    fn a_flush_sent_on_the_lost_connection_reports_the_loss_when_answered_again() {
+        let mut out = Outbox::default();
+        publish(&mut out, 2);
+        let mut done = flush(&mut out);
+        let _ = out.take();
+        let lost = out.connection_lost();
+        assert_eq!(lost.len(), 1);
+        for ping in lost {
+            out.queue_ping(ping);
+        }
+        let _ = out.take();
+        answer(&mut out);
+        assert_eq!(done.try_recv(), Ok(Err(FlushErrorKind::ConnectionLost)));
+    }
+
+    #[test]
+    fn a_closed_outbox_drops_new_waiters() {
+        let mut out = Outbox::default();
+        let mut before = flush(&mut out);
+        assert_eq!(out.close().count(), 1);
+        assert!(before.try_recv().is_err(), "dropped with the close");
+        let len = out.len();
+        let mut after = flush(&mut out);
+        assert!(after.try_recv().is_err(), "never queued");
+        assert_eq!(out.len(), len, "no PING written for it");
     }
 
     #[test]

@@ -62,6 +62,20 @@ impl ServerAddr {
     pub(crate) fn dial_target(&self) -> (String, u16) {
         (self.host().to_owned(), self.port())
     }
+
+    /// Whether both name the same host and port, whatever the scheme and credentials.
+    pub(crate) fn same_server(&self, other: &ServerAddr) -> bool {
+        self.port() == other.port() && self.host().eq_ignore_ascii_case(other.host())
+    }
+
+    /// This address with the user and password of `other`'s URL.
+    pub(crate) fn with_credentials_of(&self, other: &ServerAddr) -> ServerAddr {
+        let mut url = self.url.clone();
+        // Both fail only for URLs that cannot carry credentials, which ours always can.
+        let _ = url.set_username(other.url.username());
+        let _ = url.set_password(other.url.password());
+        ServerAddr { url }
+    }
 }
 
 impl FromStr for ServerAddr {

@@ -1,62 +1,27 @@
 //! State shared between the [`Client`](crate::Client) handles, the subscribers and the
 //! connection task.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{PublishError, PublishErrorKind};
-use crate::event::Event;
+use crate::event::{Event, Events};
 use crate::header::HeaderMap;
 use crate::inbox::{Inbox, InboxSender};
+use crate::lifecycle::Lifecycle;
+pub(crate) use crate::lifecycle::State;
 use crate::options::ConnectOptions;
-use crate::outbox::{Outbox, PongWaiter};
+use crate::outgoing::{OutMessage, Outgoing};
 use crate::proto::encoder;
 use crate::proto::ServerInfo;
 use crate::request::RequestMux;
 use crate::server_addr::ServerAddr;
+use crate::server_pool::ServerPool;
 use crate::subject::Subject;
-
-/// Where the client is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum State {
-    /// Making the first connection.
-    Connecting,
-    /// Connected to a server.
-    Connected,
-    /// The connection was lost and the client is making a new one.
-    Reconnecting,
-    /// Draining subscriptions before closing.
-    Draining,
-    /// Closed for good.
-    Closed,
-}
-
-impl State {
-    fn from_u8(v: u8) -> State {
-        match v {
-            0 => State::Connecting,
-            1 => State::Connected,
-            2 => State::Reconnecting,
-            3 => State::Draining,
-            _ => State::Closed,
-        }
-    }
-
-    fn as_u8(self) -> u8 {
-        match self {
-            State::Connecting => 0,
-            State::Connected => 1,
-            State::Reconnecting => 2,
-            State::Draining => 3,
-            State::Closed => 4,
-        }
-    }
-}
 
 /// Counters of what went through the connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -117,16 +82,11 @@ pub(crate) enum Sink {
 /// The state behind every handle of one client.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) outbox: Mutex<Outbox>,
-    /// Wakes the writer when the outbox goes from empty to non-empty.
-    pub(crate) writer_wake: Notify,
-    /// Wakes publishers waiting for room in the outbox.
-    pub(crate) space: Notify,
+    /// The publish path: outbox, writer wake-up, back-pressure.
+    pub(crate) outgoing: Outgoing,
     pub(crate) commands: mpsc::UnboundedSender<Command>,
-    pub(crate) events: mpsc::UnboundedSender<Event>,
-    state: AtomicU8,
-    closing: AtomicBool,
-    pub(crate) closed: watch::Sender<bool>,
+    pub(crate) events: Events,
+    pub(crate) lifecycle: Lifecycle,
     pub(crate) options: ConnectOptions,
     pub(crate) info: RwLock<Arc<ServerInfo>>,
     max_payload: AtomicUsize,
@@ -135,10 +95,8 @@ pub(crate) struct Shared {
     pub(crate) in_bytes: AtomicU64,
     pub(crate) reconnects: AtomicU64,
     next_sid: AtomicU64,
-    pub(crate) servers: RwLock<Vec<ServerAddr>>,
-    pub(crate) discovered: RwLock<Vec<String>>,
+    pub(crate) pool: Mutex<ServerPool>,
     pub(crate) connected_addr: RwLock<Option<ServerAddr>>,
-    pub(crate) last_error: Mutex<Option<String>>,
     pub(crate) mux: Arc<RequestMux>,
 }
 
@@ -149,22 +107,15 @@ pub(crate) struct Receivers {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        options: ConnectOptions,
-        servers: Vec<ServerAddr>,
-    ) -> (Arc<Shared>, Receivers) {
+    pub(crate) fn new(options: ConnectOptions, pool: ServerPool) -> (Arc<Shared>, Receivers) {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let mux = Arc::new(RequestMux::new(&options.inbox_prefix));
         let shared = Arc::new(Shared {
-            outbox: Mutex::new(Outbox::default()),
-            writer_wake: Notify::new(),
-            space: Notify::new(),
+            outgoing: Outgoing::new(options.pending_size),
             commands,
-            events,
-            state: AtomicU8::new(State::Connecting.as_u8()),
-            closing: AtomicBool::new(false),
-            closed: watch::channel(false).0,
+            events: Events::new(events),
+            lifecycle: Lifecycle::new(),
             options,
             info: RwLock::new(Arc::default()),
             max_payload: AtomicUsize::new(usize::MAX),
@@ -173,10 +124,8 @@ impl Shared {
             in_bytes: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
             next_sid: AtomicU64::new(1),
-            servers: RwLock::new(servers),
-            discovered: RwLock::new(Vec::new()),
+            pool: Mutex::new(pool),
             connected_addr: RwLock::new(None),
-            last_error: Mutex::new(None),
             mux,
         });
         let receivers = Receivers {
@@ -187,21 +136,7 @@ impl Shared {
     }
 
     pub(crate) fn state(&self) -> State {
-        State::from_u8(self.state.load(Ordering::Acquire))
-    }
-
-    pub(crate) fn set_state(&self, state: State) {
-        self.state.store(state.as_u8(), Ordering::Release);
-    }
-
-    /// Whether the connection task should write what is left and stop.
-    pub(crate) fn is_closing(&self) -> bool {
-        self.closing.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn begin_closing(&self) {
-        self.closing.store(true, Ordering::Release);
-        self.writer_wake.notify_one();
+        self.lifecycle.state()
     }
 
     pub(crate) fn max_payload(&self) -> usize {
@@ -227,29 +162,9 @@ impl Shared {
         self.next_sid.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn emit(&self, event: Event) {
-        // The event task ends only after the connection task; a send can fail only at exit.
-        let _ = self.events.send(event);
-    }
-
-    pub(crate) fn record_error(&self, text: String) {
-        *self.last_error.lock() = Some(text.clone());
-        self.emit(Event::Error(text));
-    }
-
-    /// Appends to the outbox with `write` and wakes the writer if it was idle.
-    pub(crate) fn write(&self, write: impl FnOnce(&mut Outbox)) {
-        let mut outbox = self.outbox.lock();
-        let was_empty = outbox.is_empty();
-        write(&mut outbox);
-        drop(outbox);
-        if was_empty {
-            self.writer_wake.notify_one();
-        }
-    }
-
-    /// Checks a message against the server's limits and queues it for writing, waiting for
-    /// room when the outbox holds more than `pending_size` bytes.
+    /// Checks a message against the server's limits and queues it for writing. When the
+    /// outbox holds more than `pending_size` bytes it waits for room while connected, and
+    /// while disconnected fails unless the options say to wait.
     pub(crate) async fn publish(
         &self,
         subject: &str,
@@ -268,61 +183,32 @@ impl Shared {
             return Err(PublishErrorKind::HeadersNotSupported.into());
         }
         self.check_open()?;
-        if self.try_publish(subject, reply, headers, payload) {
-            return Ok(());
-        }
-        // The outbox is full. Waiting lives in a future of its own, boxed: this one stays
-        // small, which matters because callers move it on every publish.
-        Box::pin(self.publish_when_room(subject, reply, headers, payload)).await
+        let message = OutMessage {
+            subject,
+            reply,
+            headers,
+            payload,
+        };
+        self.outgoing.publish(message, || self.when_full()).await
     }
 
-    /// Waits for room in the outbox, then queues the message.
-    async fn publish_when_room(
-        &self,
-        subject: &str,
-        reply: Option<&str>,
-        headers: Option<&HeaderMap>,
-        payload: &Bytes,
-    ) -> Result<(), PublishError> {
-        loop {
-            let notified = self.space.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            self.check_open()?;
-            if self.try_publish(subject, reply, headers, payload) {
-                return Ok(());
+    /// Whether a publisher facing a full outbox may wait for room.
+    fn when_full(&self) -> Result<(), PublishError> {
+        self.check_open()?;
+        match self.state() {
+            State::Connecting | State::Reconnecting if !self.options.reconnect_buffer_wait => {
+                Err(PublishErrorKind::ReconnectBufferFull.into())
             }
-            notified.await;
+            _ => Ok(()),
         }
     }
 
     /// An error if the client is closed or closing: nothing more may be queued.
     fn check_open(&self) -> Result<(), PublishError> {
-        if self.state() == State::Closed || self.is_closing() {
+        if self.lifecycle.is_closed_or_closing() {
             return Err(PublishErrorKind::Closed.into());
         }
         Ok(())
-    }
-
-    /// Queues the message if the outbox has room; false if it is full.
-    fn try_publish(
-        &self,
-        subject: &str,
-        reply: Option<&str>,
-        headers: Option<&HeaderMap>,
-        payload: &Bytes,
-    ) -> bool {
-        let mut outbox = self.outbox.lock();
-        let was_empty = outbox.is_empty();
-        if !was_empty && outbox.len() >= self.options.pending_size {
-            return false;
-        }
-        outbox.publish(subject, reply, headers, payload);
-        drop(outbox);
-        if was_empty {
-            self.writer_wake.notify_one();
-        }
-        true
     }
 
     /// Registers a subscription with the connection task, then writes its `SUB`.
@@ -338,7 +224,8 @@ impl Shared {
         {
             return false;
         }
-        self.write(|out| out.push_with(|b| encoder::write_sub(b, &subject, queue.as_deref(), sid)));
+        self.outgoing
+            .write(|out| out.push_with(|b| encoder::write_sub(b, &subject, queue.as_deref(), sid)));
         true
     }
 
@@ -347,12 +234,8 @@ impl Shared {
         if self.state() == State::Closed {
             return;
         }
-        self.write(|out| out.push_with(|b| encoder::write_unsub(b, sid, max)));
+        self.outgoing
+            .write(|out| out.push_with(|b| encoder::write_unsub(b, sid, max)));
         let _ = self.commands.send(Command::Unsubscribe { sid, max });
-    }
-
-    /// Writes a `PING` whose `PONG` completes `waiter`.
-    pub(crate) fn ping(&self, waiter: PongWaiter) {
-        self.write(|out| out.ping(waiter));
     }
 }

@@ -62,6 +62,36 @@ impl Subscriber {
         std::future::poll_fn(|cx| self.inbox.poll_next(cx)).await
     }
 
+    /// The next message, or why the subscription ended: after the messages received before,
+    /// a subscription the server refused yields its error once
+    /// ([`SubscribeErrorKind::PermissionDenied`], with the
+    /// [`ServerError`](crate::ServerError) as source), then `Ok(None)`. A subscription that
+    /// ended normally gives `Ok(None)` at once.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: nats_core::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut sub = client.subscribe("secret.>").await?;
+    /// while let Some(msg) = sub.try_next().await? {
+    ///     println!("{}", msg.subject);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`SubscribeErrorKind::PermissionDenied`] when the server refused the subscription.
+    pub async fn try_next(&mut self) -> Result<Option<Message>, SubscribeError> {
+        match self.next().await {
+            Some(message) => Ok(Some(message)),
+            None => match self.inbox.take_error() {
+                Some(err) => Err(SubscribeError::with_source(
+                    SubscribeErrorKind::PermissionDenied,
+                    err,
+                )),
+                None => Ok(None),
+            },
+        }
+    }
+
     /// The subscription id the server knows it by.
     pub fn sid(&self) -> u64 {
         self.sid
@@ -120,7 +150,8 @@ impl Subscriber {
     }
 
     /// Unsubscribes and waits until the server confirms that nothing more will arrive.
-    /// Messages received before can still be read; then the stream ends.
+    /// Messages received before can still be read; then the stream ends. A connection lost
+    /// meanwhile ends the subscription too: nothing more can arrive for it.
     ///
     /// # Errors
     /// A [`FlushError`] if the connection closes before the server answers.
@@ -131,7 +162,7 @@ impl Subscriber {
         self.unsubscribed = true;
         let (done, confirmed) = oneshot::channel();
         let sid = self.sid;
-        self.shared.write(|out| {
+        self.shared.outgoing.write(|out| {
             out.push_with(|b| encoder::write_unsub(b, sid, None));
             out.ping(PongWaiter::CloseSubs {
                 sids: vec![sid],

@@ -5,7 +5,8 @@ mod common;
 
 use common::{next_msg, recording_events, spawn_echo, wait_for_event, within};
 use nats_core::{
-    ConnectErrorKind, ConnectOptions, Event, HeaderMap, PublishErrorKind, SubscribeErrorKind,
+    ConnectErrorKind, ConnectOptions, Event, HeaderMap, PermissionOperation, PublishErrorKind,
+    ServerError, SubscribeErrorKind,
 };
 use nats_tests::NatsServer;
 
@@ -103,12 +104,21 @@ async fn a_permission_violation_is_reported_and_the_connection_stays() {
     spawn_echo(&client, client.subscribe("echo").await.expect("subscribe"));
 
     client.publish("secret.x", "leak").await.expect("queued");
-    let (event, _) = wait_for_event(&mut events, |e| matches!(e, Event::Error(_))).await;
-    let Event::Error(text) = event else {
-        unreachable!("the filter only lets errors through")
+    let (event, _) = wait_for_event(&mut events, |e| matches!(e, Event::ServerError(_))).await;
+    let Event::ServerError(err) = event else {
+        unreachable!("the filter only lets server errors through")
     };
-    assert!(text.contains("Permissions Violation"), "{text}");
-    assert!(text.contains("secret.x"), "{text}");
+    assert_eq!(
+        err,
+        ServerError::PermissionsViolation {
+            operation: PermissionOperation::Publish,
+            subject: "secret.x".into(),
+            queue: None,
+            sid: None,
+        }
+    );
+    let text = err.to_string();
+    assert!(text.contains("permissions violation"), "{text}");
     assert_eq!(client.last_error().as_deref(), Some(text.as_str()));
 
     assert!(client.is_connected(), "{:?}", client.state());

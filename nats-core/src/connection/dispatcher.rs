@@ -1,35 +1,32 @@
-//! The reading half of the connection task: owns the subscription table, hands each message
-//! to its subscription, answers the server's `PING`s, completes `PONG` waiters and carries out
+//! The reading half of the connection task: hands each message to its subscription, answers
+//! the server's `PING`s, completes `PONG` waiters, takes in `INFO` and `-ERR`, and carries out
 //! commands from the handles.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
-use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
+use super::subscriptions::Subscriptions;
 use crate::event::Event;
 use crate::message::Message;
 use crate::outbox::PongWaiter;
 use crate::proto::encoder;
 use crate::proto::parser::ServerOp;
 use crate::proto::ServerInfo;
-use crate::shared::{Command, DrainTicket, NewSubscription, Shared, Sink};
-use crate::subject::Subject;
+use crate::server_addr::ServerAddr;
+use crate::server_error::{PermissionOperation, ServerError};
+use crate::shared::{Command, DrainTicket, Shared};
 
-/// A subscription as the connection task knows it.
-#[derive(Debug)]
-struct Subscription {
-    subject: Subject,
-    queue: Option<String>,
-    sink: Sink,
-    /// Messages the server delivered to it so far (dropped ones included).
-    delivered: u64,
-    /// Auto-unsubscribe count.
-    max: Option<u64>,
-    /// Whether it is dropping messages; a slow-consumer event is sent once per episode.
-    slow: bool,
-}
+/// How long a move off a server in lame duck mode waits for the server to confirm what was
+/// written before the client leaves anyway.
+const MOVE_CONFIRM_WAIT: Duration = Duration::from_secs(2);
+
+/// At most one event per this interval reports dropped malformed messages, so a flood of
+/// them from a hostile publisher cannot flood the event queue.
+const DROP_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why the session ended.
 #[derive(Debug)]
@@ -38,18 +35,30 @@ pub(crate) enum Exit {
     Close,
     /// The connection broke; the text says how.
     Lost(String),
+    /// The server is in lame duck mode and confirmed what was written: move to another.
+    Move,
 }
 
-/// Everything the reading side keeps across reads.
+/// Everything the reading side keeps across reads and sessions.
 #[derive(Debug)]
 pub(crate) struct Dispatcher {
     shared: Arc<Shared>,
     commands: mpsc::UnboundedReceiver<Command>,
-    /// Keyed by sid; sids are small sequential integers, so a simple hash does.
-    subs: FxHashMap<u64, Subscription>,
+    pub(crate) subs: Subscriptions,
     outstanding_pings: u32,
     /// Set when a command or the server ends the session; read by the loop after each step.
     exit: Option<Exit>,
+    /// The server connected to in this session.
+    current: Option<ServerAddr>,
+    /// The last `-ERR` of this session: why the server is likely to close it.
+    last_server_error: Option<ServerError>,
+    /// When to move off a server in lame duck mode (or, once moving, to stop waiting).
+    move_at: Option<Instant>,
+    moving: bool,
+    /// Malformed or oversized messages dropped and not reported yet, and when the last
+    /// report went out.
+    unreported_drops: u64,
+    last_drop_report: Option<Instant>,
 }
 
 impl Dispatcher {
@@ -57,9 +66,15 @@ impl Dispatcher {
         Dispatcher {
             shared,
             commands,
-            subs: FxHashMap::default(),
+            subs: Subscriptions::default(),
             outstanding_pings: 0,
             exit: None,
+            current: None,
+            last_server_error: None,
+            move_at: None,
+            moving: false,
+            unreported_drops: 0,
+            last_drop_report: None,
         }
     }
 
@@ -86,53 +101,23 @@ impl Dispatcher {
     /// Carries out one command.
     pub(crate) fn handle_command(&mut self, command: Command) {
         match command {
-            Command::Subscribe(new) => self.add(*new),
-            Command::Unsubscribe { sid, max: None } => {
-                self.subs.remove(&sid);
-            }
+            Command::Subscribe(new) => self.subs.add(*new),
+            Command::Unsubscribe { sid, max: None } => self.subs.remove(sid),
             Command::Unsubscribe {
                 sid,
                 max: Some(max),
-            } => {
-                if let Some(sub) = self.subs.get_mut(&sid) {
-                    sub.max = Some(max);
-                    if sub.delivered >= max {
-                        self.subs.remove(&sid);
-                    }
-                }
-            }
+            } => self.subs.remove_after(sid, max),
             Command::Drain(answer) => self.drain(answer),
             Command::Close => self.exit = Some(Exit::Close),
         }
     }
 
-    fn add(&mut self, new: NewSubscription) {
-        self.subs.insert(
-            new.sid,
-            Subscription {
-                subject: new.subject,
-                queue: new.queue,
-                sink: new.sink,
-                delivered: 0,
-                max: None,
-                slow: false,
-            },
-        );
-    }
-
     /// Unsubscribes every subscription but the request inbox and ends them once the server
     /// has confirmed with a `PONG`.
     fn drain(&mut self, answer: oneshot::Sender<DrainTicket>) {
-        let mut sids = Vec::new();
-        let mut pending = Vec::new();
-        for (sid, sub) in &self.subs {
-            if let Sink::Inbox(inbox) = &sub.sink {
-                sids.push(*sid);
-                pending.push(Arc::clone(&inbox.0));
-            }
-        }
+        let (sids, pending) = self.subs.with_readers();
         let (done, confirmed) = oneshot::channel();
-        self.shared.write(|out| {
+        self.shared.outgoing.write(|out| {
             for sid in &sids {
                 out.push_with(|b| encoder::write_unsub(b, *sid, None));
             }
@@ -144,27 +129,69 @@ impl Dispatcher {
         let _ = answer.send(DrainTicket { confirmed, pending });
     }
 
+    /// A new session on `addr` begins.
+    pub(crate) fn session_started(&mut self, addr: &ServerAddr) {
+        self.current = Some(addr.clone());
+        self.outstanding_pings = 0;
+        self.last_server_error = None;
+        self.move_at = None;
+        self.moving = false;
+    }
+
     /// Sends a keep-alive `PING`; ends the session if too many went unanswered.
     pub(crate) fn keep_alive(&mut self) {
         if self.outstanding_pings >= self.shared.options.max_outstanding_pings {
-            self.exit = Some(Exit::Lost(
-                "stale connection: server did not answer PING".into(),
-            ));
+            self.exit = Some(Exit::Lost(format!(
+                "stale connection: {} PINGs without a PONG",
+                self.outstanding_pings
+            )));
             return;
         }
         self.outstanding_pings += 1;
-        self.shared.ping(PongWaiter::KeepAlive);
+        self.shared.outgoing.ping(PongWaiter::KeepAlive);
+    }
+
+    /// When the lame duck timer fires next, if it is set.
+    pub(crate) fn move_deadline(&self) -> Option<Instant> {
+        self.move_at
+    }
+
+    /// The lame duck timer fired: ask the server to confirm what was written, then move; if
+    /// it already asked, move now.
+    pub(crate) fn move_due(&mut self) {
+        if self.moving {
+            self.exit = Some(Exit::Move);
+            return;
+        }
+        self.moving = true;
+        self.move_at = Some(Instant::now() + MOVE_CONFIRM_WAIT);
+        self.shared.outgoing.ping(PongWaiter::Move);
     }
 
     /// Handles one operation from the server.
     pub(crate) fn handle_op(&mut self, op: ServerOp) {
         match op {
             ServerOp::Msg { sid, message } => self.deliver(sid, message),
-            ServerOp::Ping => self.shared.write(|out| out.push_raw(encoder::PONG)),
+            ServerOp::Ping => self
+                .shared
+                .outgoing
+                .write(|out| out.push_raw(encoder::PONG)),
             ServerOp::Pong => self.pong(),
             ServerOp::Ok => {}
             ServerOp::Info(info) => self.info(*info),
-            ServerOp::Err(text) => self.shared.record_error(text),
+            ServerOp::Err(text) => self.server_error(ServerError::parse(&text)),
+            ServerOp::InvalidInfo(why) => self
+                .shared
+                .events
+                .error(format!("ignored an INFO that could not be read: {why}")),
+            ServerOp::Malformed { sid, reason } => self.dropped(sid, &reason),
+            ServerOp::Oversized { sid, size } => self.dropped(
+                sid,
+                &format!(
+                    "{size} bytes, more than the server's max_payload of {}",
+                    self.shared.max_payload()
+                ),
+            ),
         }
     }
 
@@ -174,82 +201,98 @@ impl Dispatcher {
         self.shared
             .in_bytes
             .fetch_add(message.length as u64, Ordering::Relaxed);
-        if !self.subs.contains_key(&sid) {
+        if !self.subs.contains(sid) {
             // The registration may still be queued behind this read: take the queue in.
             self.run_queued_commands();
         }
-        let Some(sub) = self.subs.get_mut(&sid) else {
+        self.subs.deliver(&self.shared, sid, message);
+    }
+
+    /// A message that could not be delivered was dropped; reported at most once a second.
+    fn dropped(&mut self, sid: u64, reason: &str) {
+        self.unreported_drops += 1;
+        let now = Instant::now();
+        if self
+            .last_drop_report
+            .is_some_and(|at| now.duration_since(at) < DROP_REPORT_INTERVAL)
+        {
             return;
-        };
-        sub.delivered += 1;
-        let done = sub.max.is_some_and(|max| sub.delivered >= max);
-        let keep = match &sub.sink {
-            Sink::Mux => {
-                self.shared.mux.resolve(message);
-                true
-            }
-            Sink::Inbox(inbox) => {
-                if inbox.0.is_reader_gone() {
-                    false
-                } else if inbox.0.push(message) {
-                    sub.slow = false;
-                    true
-                } else {
-                    if !sub.slow {
-                        sub.slow = true;
-                        self.shared.emit(Event::SlowConsumer {
-                            sid,
-                            subject: sub.subject.clone(),
-                        });
-                    }
-                    true
-                }
-            }
-        };
-        if done || !keep {
-            self.subs.remove(&sid);
+        }
+        let count = std::mem::take(&mut self.unreported_drops);
+        self.last_drop_report = Some(now);
+        self.shared.events.error(format!(
+            "dropped {count} message(s) that could not be delivered; latest for subscription {sid}: {reason}"
+        ));
+    }
+
+    fn server_error(&mut self, err: ServerError) {
+        if let ServerError::PermissionsViolation {
+            operation: PermissionOperation::Subscribe,
+            subject,
+            queue,
+            sid,
+        } = &err
+        {
+            self.subs.refuse(subject, queue.as_deref(), *sid, &err);
+        }
+        self.last_server_error = Some(err.clone());
+        self.shared.events.server_error(err);
+    }
+
+    /// What to say when the server closes the connection: its last `-ERR`, if any.
+    pub(crate) fn closed_by_server(&self) -> String {
+        match &self.last_server_error {
+            Some(err) => format!("server closed the connection after: {err}"),
+            None => "server closed the connection".into(),
         }
     }
 
     fn pong(&mut self) {
         self.outstanding_pings = 0;
-        let waiter = self.shared.outbox.lock().pong();
-        if let Some(waiter) = waiter {
-            self.complete(waiter);
+        let answered = self.shared.outgoing.outbox.lock().pong();
+        if let Some((waiter, outcome)) = answered {
+            self.complete(waiter, outcome);
         }
     }
 
     /// Acts on a `PING` that was answered, or that can no longer be.
-    fn complete(&mut self, waiter: PongWaiter) {
+    fn complete(&mut self, waiter: PongWaiter, outcome: Result<(), crate::error::FlushErrorKind>) {
         match waiter {
             PongWaiter::Flush(done) => {
-                let _ = done.send(());
+                let _ = done.send(outcome);
             }
             PongWaiter::CloseSubs { sids, done } => {
                 for sid in sids {
-                    self.subs.remove(&sid);
+                    self.subs.remove(sid);
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
                 }
             }
             PongWaiter::KeepAlive => {}
+            PongWaiter::Move => {
+                if self.moving {
+                    self.exit = Some(Exit::Move);
+                }
+            }
         }
     }
 
     /// The connection was lost: `PING`s sent on it will not be answered. Flushes waiting on
-    /// them get a new `PING`, sent on the next connection; subscriptions being drained are
-    /// gone with the connection, so they end.
+    /// them get a new `PING`, sent on the next connection (which reports any loss);
+    /// subscriptions being drained are gone with the connection, so they end.
     pub(crate) fn connection_lost(&mut self) {
         self.outstanding_pings = 0;
+        self.current = None;
+        let lost = self.shared.outgoing.outbox.lock().connection_lost();
         // The batch being written was taken out of the outbox: there is room again, and the
-        // publishers already waiting for it go first.
-        self.shared.space.notify_waiters();
-        let lost = self.shared.outbox.lock().take_lost_pings();
-        for waiter in lost {
-            match waiter {
-                PongWaiter::Flush(done) => self.shared.ping(PongWaiter::Flush(done)),
-                other => self.complete(other),
+        // publishers already waiting for it go first (or fail, if they may not wait).
+        self.shared.outgoing.space.notify_waiters();
+        for ping in lost {
+            if matches!(ping.waiter, PongWaiter::Flush(_)) {
+                self.shared.outgoing.write(|out| out.queue_ping(ping));
+            } else {
+                self.complete(ping.waiter, Ok(()));
             }
         }
     }
@@ -257,44 +300,55 @@ impl Dispatcher {
     /// Queues, in front of everything else, the `SUB` (and `UNSUB <max>`) of every live
     /// subscription, for a new connection.
     pub(crate) fn resubscribe(&mut self) {
-        let mut buf = bytes::BytesMut::new();
-        for (sid, sub) in &self.subs {
-            encoder::write_sub(&mut buf, &sub.subject, sub.queue.as_deref(), *sid);
-            if let Some(max) = sub.max {
-                encoder::write_unsub(&mut buf, *sid, Some(max.saturating_sub(sub.delivered)));
-            }
-        }
-        if !buf.is_empty() {
-            self.shared.outbox.lock().push_front(buf.freeze());
+        if let Some(bytes) = self.subs.resubscribe_bytes() {
+            self.shared.outgoing.outbox.lock().push_front(bytes);
         }
     }
 
-    fn info(&mut self, info: ServerInfo) {
-        let new_urls: Vec<String> = {
-            let mut known = self.shared.discovered.write();
-            let fresh: Vec<String> = info
-                .connect_urls
-                .iter()
-                .filter(|url| !known.contains(url))
-                .cloned()
-                .collect();
-            known.extend(fresh.iter().cloned());
-            fresh
-        };
-        if !new_urls.is_empty() {
-            self.shared.emit(Event::DiscoveredServers(new_urls));
-        }
-        if info.lame_duck_mode {
-            self.shared.emit(Event::LameDuckMode);
+    /// Takes in an `INFO`: the server pool learns the cluster's members, lame duck mode
+    /// schedules a move, and the limits are updated.
+    pub(crate) fn info(&mut self, info: ServerInfo) {
+        self.discover(&info.connect_urls, true);
+        if info.lame_duck_mode && !self.moving && self.move_at.is_none() {
+            self.shared.events.emit(Event::LameDuckMode);
+            self.schedule_move();
         }
         self.shared.set_info(info);
+    }
+
+    /// Adds the servers of `connect_urls` to the pool; `announce` sends an event for the
+    /// ones never seen before (not done for the first connection, as nats.go).
+    pub(crate) fn discover(&mut self, connect_urls: &[String], announce: bool) {
+        let fresh = self
+            .shared
+            .pool
+            .lock()
+            .update(connect_urls, self.current.as_ref());
+        if announce && !fresh.is_empty() {
+            self.shared.events.emit(Event::DiscoveredServers(fresh));
+        }
+    }
+
+    fn schedule_move(&mut self) {
+        let Some(within) = self.shared.options.lame_duck_move_within else {
+            return;
+        };
+        let Some(current) = &self.current else {
+            return;
+        };
+        if !self.shared.pool.lock().has_other_than(current) {
+            return;
+        }
+        let max = u64::try_from(within.as_micros()).unwrap_or(u64::MAX).max(1);
+        let delay = Duration::from_micros(fastrand::u64(0..max));
+        self.move_at = Some(Instant::now() + delay);
     }
 
     /// Ends every subscription and fails every waiter: the client is closed.
     pub(crate) fn shut_down(&mut self) {
         self.subs.clear();
         self.shared.mux.clear();
-        let waiters: Vec<PongWaiter> = self.shared.outbox.lock().take_all_pings().collect();
+        let waiters: Vec<PongWaiter> = self.shared.outgoing.outbox.lock().close().collect();
         drop(waiters);
     }
 }

@@ -33,24 +33,24 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     // When the last write ended; `None` before the first.
     let mut last_write: Option<Instant> = None;
     loop {
-        let queued = shared.outbox.lock().len();
+        let queued = shared.outgoing.outbox.lock().len();
         let small = queued > 0 && queued < COALESCE_BELOW;
         if small && last_write.is_some_and(|at| at.elapsed() < BUSY_WINDOW) {
             // Let publishers running right now add to this batch: one write instead of many.
             tokio::task::yield_now().await;
         }
-        let mut batch = shared.outbox.lock().take();
+        let mut batch = shared.outgoing.outbox.lock().take();
         if batch.is_empty() {
-            if shared.is_closing() {
+            if shared.lifecycle.is_closing() {
                 writer.flush().await?;
                 return Ok(());
             }
-            shared.writer_wake.notified().await;
+            shared.outgoing.writer_wake.notified().await;
             continue;
         }
         write_all_vectored(writer, &mut batch).await?;
         last_write = Some(Instant::now());
-        shared.space.notify_waiters();
+        shared.outgoing.space.notify_waiters();
     }
 }
 

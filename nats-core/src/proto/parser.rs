@@ -6,19 +6,24 @@
 //! complete message is split off the buffer in one piece, and its subject, reply and payload
 //! are slices of that piece: no copy, one reference count.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 use super::info::ServerInfo;
-use crate::header::{parse_header_block, HeaderParseError};
+use crate::header::parse_header_block;
 use crate::message::Message;
 use crate::subject::Subject;
 
-/// Longest control line accepted (the server's own default is 4 KiB for clients; subjects in
-/// `MSG` lines can be longer in practice, so this is generous).
-const MAX_CONTROL_LINE: usize = 1024 * 1024;
+/// Longest control line accepted. nats-server limits the lines clients send to 4 KiB by
+/// default (`max_control_line`), so a `MSG` line, which repeats a subject and a reply of such
+/// lines, stays well below this; so does the `INFO` of a large cluster.
+pub(crate) const MAX_CONTROL_LINE: usize = 64 * 1024;
 
-/// Largest payload accepted in a single message, as a guard against a corrupt size field.
-const DEFAULT_MAX_PAYLOAD: usize = 128 * 1024 * 1024;
+/// Room above the server's `max_payload` that a delivered message may take: the server adds
+/// headers of its own to some messages (JetStream's, for one).
+pub(crate) const HEADER_ROOM: usize = 64 * 1024;
+
+/// nats-server's default `max_payload`, the limit until the server has said its own.
+const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
 
 /// An operation sent by the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +40,13 @@ pub(crate) enum ServerOp {
     Ok,
     /// `-ERR 'text'`, with the quotes removed.
     Err(String),
+    /// An `INFO` whose JSON could not be read; the text says why.
+    InvalidInfo(String),
+    /// A whole message that cannot be delivered: its subject or reply is not UTF-8, or its
+    /// header block is not one. It was taken off the stream, which goes on.
+    Malformed { sid: u64, reason: String },
+    /// A message larger than the limit: its bytes are skipped as they arrive, never buffered.
+    Oversized { sid: u64, size: usize },
 }
 
 /// Bytes that are not the NATS protocol.
@@ -49,14 +61,8 @@ pub(crate) enum ParseError {
     },
     #[error("control line longer than {MAX_CONTROL_LINE} bytes")]
     ControlLineTooLong,
-    #[error("payload of {0} bytes exceeds the parser's limit")]
-    PayloadTooLarge(usize),
     #[error("message payload not followed by CRLF")]
     MissingCrlf,
-    #[error("invalid INFO json: {0}")]
-    InvalidInfo(String),
-    #[error("invalid header block: {0}")]
-    InvalidHeaders(#[from] HeaderParseError),
 }
 
 /// What the control line of a message said, as offsets into its frame, while the payload
@@ -78,7 +84,10 @@ pub(crate) struct Parser {
     pending: Option<PendingMsg>,
     /// How far the buffer was already searched for a line end without finding one.
     scanned: usize,
-    max_payload: usize,
+    /// Bytes of an oversized message still to discard.
+    skipping: usize,
+    /// Largest message (headers and payload) accepted.
+    max_message: usize,
 }
 
 impl Default for Parser {
@@ -86,17 +95,37 @@ impl Default for Parser {
         Parser {
             pending: None,
             scanned: 0,
-            max_payload: DEFAULT_MAX_PAYLOAD,
+            skipping: 0,
+            max_message: DEFAULT_MAX_PAYLOAD + HEADER_ROOM,
         }
     }
 }
 
 impl Parser {
+    /// Accepts messages of up to the server's `max_payload` (0: the default) plus
+    /// [`HEADER_ROOM`]; larger ones are skipped.
+    pub(crate) fn set_max_payload(&mut self, max_payload: usize) {
+        let max_payload = if max_payload == 0 {
+            DEFAULT_MAX_PAYLOAD
+        } else {
+            max_payload
+        };
+        self.max_message = max_payload.saturating_add(HEADER_ROOM);
+    }
+
     /// Takes the next complete operation off the front of `buf`.
     ///
     /// Returns `Ok(None)` when more bytes are needed; `buf` then keeps what it has. After an
     /// error the connection must be dropped: the stream position is lost.
     pub(crate) fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<ServerOp>, ParseError> {
+        if self.skipping > 0 {
+            let n = self.skipping.min(buf.len());
+            buf.advance(n);
+            self.skipping -= n;
+            if self.skipping > 0 {
+                return Ok(None);
+            }
+        }
         if self.pending.is_some() {
             return self.parse_payload(buf);
         }
@@ -108,7 +137,16 @@ impl Parser {
         let op = &line[..op_len];
         if op.eq_ignore_ascii_case(b"MSG") || op.eq_ignore_ascii_case(b"HMSG") {
             let has_headers = op.len() == 4;
-            self.pending = Some(parse_msg_args(line, op_len, has_headers)?);
+            let pending = parse_msg_args(line, op_len, has_headers)?;
+            if pending.total_len > self.max_message {
+                // The whole frame goes as it arrives: the control line, the message, CRLF.
+                self.skipping = pending.line_len + pending.total_len + 2;
+                return Ok(Some(ServerOp::Oversized {
+                    sid: pending.sid,
+                    size: pending.total_len,
+                }));
+            }
+            self.pending = Some(pending);
             return self.parse_payload(buf);
         }
         let line = buf.split_to(end + 1).freeze();
@@ -128,9 +166,10 @@ impl Parser {
             let text = text.trim().trim_matches('\'');
             Ok(Some(ServerOp::Err(text.to_owned())))
         } else if op.eq_ignore_ascii_case(b"INFO") {
-            let info: ServerInfo = serde_json::from_slice(&content[op_len..])
-                .map_err(|e| ParseError::InvalidInfo(e.to_string()))?;
-            Ok(Some(ServerOp::Info(Box::new(info))))
+            match serde_json::from_slice::<ServerInfo>(&content[op_len..]) {
+                Ok(info) => Ok(Some(ServerOp::Info(Box::new(info)))),
+                Err(err) => Ok(Some(ServerOp::InvalidInfo(err.to_string()))),
+            }
         } else {
             let shown = String::from_utf8_lossy(&op[..op.len().min(32)]).into_owned();
             Err(ParseError::UnknownOp(shown))
@@ -157,9 +196,6 @@ impl Parser {
         let Some(pending) = &self.pending else {
             return Ok(None);
         };
-        if pending.total_len > self.max_payload {
-            return Err(ParseError::PayloadTooLarge(pending.total_len));
-        }
         let data_end = pending.line_len + pending.total_len;
         if buf.len() < data_end + 2 {
             buf.reserve(data_end + 2 - buf.len());
@@ -172,22 +208,28 @@ impl Parser {
             return Ok(None);
         };
         let frame = buf.split_to(data_end + 2).freeze();
-        let text = |(start, end): (usize, usize), what| {
-            Subject::from_utf8(frame.slice(start..end)).ok_or(ParseError::InvalidArgs {
-                op: "MSG",
-                reason: what,
-            })
+        let malformed = |reason: String| {
+            Ok(Some(ServerOp::Malformed {
+                sid: pending.sid,
+                reason,
+            }))
         };
-        let subject = text(pending.subject, "subject is not UTF-8")?;
-        let reply = match pending.reply {
-            Some(range) => Some(text(range, "reply is not UTF-8")?),
+        let text = |(start, end): (usize, usize)| Subject::from_utf8(frame.slice(start..end));
+        let Some(subject) = text(pending.subject) else {
+            return malformed("subject is not UTF-8".into());
+        };
+        let reply = match pending.reply.map(text) {
+            Some(None) => return malformed(format!("reply subject of {subject} is not UTF-8")),
+            Some(Some(reply)) => Some(reply),
             None => None,
         };
         let headers_end = pending.line_len + pending.header_len;
         let payload = frame.slice(headers_end..data_end);
         let (headers, status, description) = if pending.header_len > 0 {
-            let block = parse_header_block(&frame[pending.line_len..headers_end])?;
-            (Some(block.headers), block.status, block.description)
+            match parse_header_block(&frame[pending.line_len..headers_end]) {
+                Ok(block) => (Some(block.headers), block.status, block.description),
+                Err(err) => return malformed(format!("invalid header block on {subject}: {err}")),
+            }
         } else {
             (None, None, None)
         };

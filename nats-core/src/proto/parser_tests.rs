@@ -142,12 +142,8 @@ fn garbage_is_an_error_not_a_panic() {
         b"MSG a 1 r 2 3 4\r\n",
         b"MSG a 1 5\r\nhelloXX",
         b"HMSG a 1 10 5\r\n",
-        b"HMSG a 1 5 5\r\nHTTP/\r\n",
-        b"HMSG a 1 12 12\r\nNATS/1.0 x\r\n\r\n",
-        b"INFO {not json}\r\n",
-        b"MSG \xff\xfe 1 0\r\n\r\n",
         b"MSG a 1 99999999999999999999999\r\n",
-        b"MSG a 1 999999999999999999\r\n",
+        b"\x00\x01\r\n",
     ];
     for case in cases {
         let result = parse_chunks(&[case]);
@@ -157,6 +153,91 @@ fn garbage_is_an_error_not_a_panic() {
             String::from_utf8_lossy(case)
         );
     }
+}
+
+#[test]
+fn malformed_messages_are_taken_off_the_stream_which_goes_on() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"HMSG a 1 5 5\r\nhello\r\n", "invalid header block on a"),
+        (
+            b"HMSG a 1 12 12\r\nNATS/1.0\r\nxx\r\n",
+            "invalid header block",
+        ),
+        (
+            b"HMSG a 1 22 22\r\nNATS/1.0\r\nno colon\r\n\r\n\r\n",
+            "invalid header block",
+        ),
+        (b"MSG \xff\xfe 1 0\r\n\r\n", "subject is not UTF-8"),
+        (b"MSG a 1 \xff 0\r\n\r\n", "reply subject of a is not UTF-8"),
+    ];
+    for (case, reason) in cases {
+        let mut input = case.to_vec();
+        input.extend_from_slice(b"PING\r\n");
+        let ops = parse_chunks(&[&input]).expect("the stream is intact");
+        match &ops[..] {
+            [ServerOp::Malformed {
+                sid: 1,
+                reason: got,
+            }, ServerOp::Ping] => {
+                assert!(
+                    got.contains(reason),
+                    "{got:?} for {:?}",
+                    String::from_utf8_lossy(case)
+                );
+            }
+            other => panic!("{:?} gave {other:?}", String::from_utf8_lossy(case)),
+        }
+    }
+}
+
+#[test]
+fn an_info_that_is_not_json_is_reported_and_the_stream_goes_on() {
+    let ops = parse_all(b"INFO {not json}\r\nINFO {\"max_payload\":\"big\"}\r\nPONG\r\n");
+    assert!(
+        matches!(
+            &ops[..],
+            [
+                ServerOp::InvalidInfo(_),
+                ServerOp::InvalidInfo(_),
+                ServerOp::Pong
+            ]
+        ),
+        "{ops:?}"
+    );
+}
+
+#[test]
+fn an_oversized_message_is_skipped_without_being_buffered() {
+    let mut parser = Parser::default();
+    parser.set_max_payload(100);
+    let size = 100 + HEADER_ROOM + 1;
+    let mut buf = BytesMut::from(format!("MSG big 3 {size}\r\n").as_bytes());
+    assert_eq!(
+        parser.parse(&mut buf),
+        Ok(Some(ServerOp::Oversized { sid: 3, size }))
+    );
+    // The payload arrives in pieces; each is discarded at once.
+    let mut left = size + 2;
+    while left > 0 {
+        let n = left.min(4096);
+        buf.extend_from_slice(&vec![b'x'; n]);
+        left -= n;
+        assert_eq!(parser.parse(&mut buf), Ok(None));
+        assert!(
+            buf.is_empty(),
+            "nothing of the oversized message stays buffered"
+        );
+    }
+    buf.extend_from_slice(b"MSG small 4 2\r\nok\r\n");
+    let op = parser.parse(&mut buf).expect("ok").expect("a message");
+    assert_eq!(msg(&op).0, 4);
+    // The limit before the server said anything: its default max_payload, 1 MiB.
+    let mut fresh = Parser::default();
+    let mut buf = BytesMut::from(&b"MSG a 1 999999999999999999\r\n"[..]);
+    assert!(matches!(
+        fresh.parse(&mut buf),
+        Ok(Some(ServerOp::Oversized { .. }))
+    ));
 }
 
 #[test]
