@@ -14,7 +14,7 @@ use crate::proto::info::ConnectInfo;
 use crate::proto::parser::{Parser, ServerOp};
 use crate::proto::ServerInfo;
 use crate::server_addr::ServerAddr;
-use crate::server_error::ServerError;
+use crate::server_error::ServerRefusal;
 use crate::server_pool::{Outcome, ServerPool};
 use crate::transport::{self, Transport};
 
@@ -43,7 +43,12 @@ pub(crate) async fn connect_any(
         let Some(entry) = pool.next() else { break };
         pool.attempting(&entry.addr);
         let result = connect_one(&entry.addr, options).await;
-        pool.record(&entry.addr, outcome(&result), None);
+        pool.record(
+            &entry.addr,
+            outcome(&result),
+            None,
+            std::time::Duration::ZERO,
+        );
         match result {
             Ok(connection) => return Ok(connection),
             Err(err) => {
@@ -200,12 +205,18 @@ async fn next_op(
 
 /// An `-ERR` during the handshake, with the server's address and words.
 fn server_error(addr: &ServerAddr, text: &str) -> ConnectError {
-    let kind = if ServerError::parse(text).is_auth_error() {
+    let refusal = ServerRefusal::new(addr.to_string(), text);
+    let kind = if refusal.error().is_auth_error() {
         ConnectErrorKind::AuthorizationViolation
     } else {
         ConnectErrorKind::ServerError
     };
-    Error::with_source(kind, format!("{addr}: {text}"))
+    Error::with_source(kind, refusal)
+}
+
+/// The server's refusal behind a failed handshake, if that is what it was.
+pub(crate) fn refusal(err: &ConnectError) -> Option<&ServerRefusal> {
+    std::error::Error::source(err)?.downcast_ref::<ServerRefusal>()
 }
 
 fn protocol_error(addr: &ServerAddr, what: &str) -> ConnectError {

@@ -103,11 +103,12 @@ pub enum ConnectErrorKind {
     #[error("protocol error during handshake")]
     Protocol,
     /// The server refused the credentials: an authorization violation, or credentials that
-    /// expired or were revoked. The source is the [`ServerError`](crate::ServerError) with
-    /// the server's address.
+    /// expired or were revoked. The source is a [`ServerRefusal`](crate::ServerRefusal):
+    /// the server, its words and the [`ServerError`](crate::ServerError).
     #[error("authorization violation")]
     AuthorizationViolation,
-    /// The server answered `CONNECT` with another `-ERR`.
+    /// The server answered `CONNECT` with another `-ERR`; the source is a
+    /// [`ServerRefusal`](crate::ServerRefusal).
     #[error("server error during handshake")]
     ServerError,
     /// The server requires something this client cannot do yet (such as TLS).

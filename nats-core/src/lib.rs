@@ -61,7 +61,7 @@ pub use options::{
 pub use proto::ServerInfo;
 pub use request_options::{RequestMany, RequestOptions};
 pub use server_addr::{ServerAddr, ToServerAddrs, DEFAULT_PORT};
-pub use server_error::{PermissionOperation, ServerError};
+pub use server_error::{PermissionOperation, ServerError, ServerRefusal};
 pub use shared::Statistics;
 pub use subject::{
     subject_matches, validate_publish_subject, validate_queue_group, validate_subscribe_subject,

@@ -204,9 +204,11 @@ impl ConnectOptions {
         self
     }
 
-    /// Failed attempts in a row after which a server leaves the pool (default 60, counted
-    /// per server as nats-py does); once no server is left the client closes. `None` tries
-    /// for ever.
+    /// Failures in a row after which a server leaves the pool (default 60, counted per
+    /// server as nats-py does); once no server is left the client closes. At most one failure
+    /// is counted per [`reconnect_time_wait`](Self::reconnect_time_wait), so the client gives
+    /// up on a server after failing for about as long as nats-py would (2 minutes by
+    /// default), however often it dialed it meanwhile. `None` tries for ever.
     pub fn max_reconnect_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_reconnect_attempts = attempts;
         self
@@ -214,20 +216,24 @@ impl ConnectOptions {
 
     /// The longest pause between two attempts on the same server (default 2 s).
     ///
-    /// The first attempt after a loss is immediate, and so is any attempt on a server not
-    /// tried for this long: in a cluster the client moves to the next node at once. A server
-    /// that keeps failing is tried again after 10 ms, then twice as long each time up to this
-    /// wait, each pause plus a random jitter (see [`reconnect_jitter`](Self::reconnect_jitter))
-    /// so that many clients do not come back at the same instant. nats-py waits the full
-    /// time from the second attempt on; [`reconnect_delay_callback`](Self::reconnect_delay_callback)
-    /// gives any other schedule.
+    /// A server that works is dialed at once: after a loss the client dials the next server
+    /// of the pool at once (in a cluster, another node), and the server just lost at once
+    /// too. A server that fails is dialed again after an eighth of the time it has been
+    /// failing (10 ms at least, this wait at most), plus a random jitter of up to a quarter
+    /// of that (bounded by [`reconnect_jitter`](Self::reconnect_jitter)) so that many clients
+    /// do not come back at the same instant: a server back after a restart of `t` is found
+    /// about `t / 8` late at most. A connection lost within this wait of being made counts as
+    /// a failure, so a server that accepts and drops at once is not dialed in a tight loop.
+    /// nats-py waits the full time between attempts;
+    /// [`reconnect_delay_callback`](Self::reconnect_delay_callback) gives any other schedule.
     pub fn reconnect_time_wait(mut self, wait: Duration) -> Self {
         self.reconnect_time_wait = wait;
         self
     }
 
     /// Upper bounds of the random time added to each reconnect pause, for plain and for TLS
-    /// servers (defaults 100 ms and 1 s, as nats.go); a pause never grows by more than itself.
+    /// servers (defaults 100 ms and 1 s, as nats.go); a pause never grows by more than a
+    /// quarter of itself.
     pub fn reconnect_jitter(mut self, plain: Duration, tls: Duration) -> Self {
         self.reconnect_jitter = plain;
         self.reconnect_jitter_tls = tls;

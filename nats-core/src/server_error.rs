@@ -211,6 +211,57 @@ impl fmt::Display for ServerError {
 
 impl std::error::Error for ServerError {}
 
+/// A server's `-ERR` answer to the handshake: which server, its words, and what they mean.
+/// The source of a [`ConnectError`](crate::ConnectError) of kind
+/// [`AuthorizationViolation`](crate::ConnectErrorKind::AuthorizationViolation) or
+/// [`ServerError`](crate::ConnectErrorKind::ServerError); its own source is the
+/// [`ServerError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerRefusal {
+    server: String,
+    text: String,
+    error: ServerError,
+}
+
+impl ServerRefusal {
+    pub(crate) fn new(server: String, text: &str) -> Self {
+        let text = text.trim().trim_matches('\'').to_owned();
+        let error = ServerError::parse(&text);
+        ServerRefusal {
+            server,
+            text,
+            error,
+        }
+    }
+
+    /// The server that refused, as `scheme://host:port`.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// What the server said, word for word.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// What it means.
+    pub fn error(&self) -> &ServerError {
+        &self.error
+    }
+}
+
+impl fmt::Display for ServerRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.server, self.text)
+    }
+}
+
+impl std::error::Error for ServerRefusal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

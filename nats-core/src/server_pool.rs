@@ -7,7 +7,7 @@
 //! the configured ones, and leave it when a later `INFO` no longer lists them.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::server_addr::ServerAddr;
 
@@ -19,9 +19,18 @@ pub(crate) struct PoolEntry {
     pub(crate) discovered: bool,
     /// When the client last dialed it.
     pub(crate) last_attempt: Option<Instant>,
-    /// Failed attempts since it last accepted.
-    pub(crate) failures: u32,
-    /// Of those, the authorization failures in a row.
+    /// When its current or latest connection was made.
+    connected_at: Option<Instant>,
+    /// Since when it has been failing; `None` while it works. A connection lost soon after
+    /// it was made counts as a failure, so a server that accepts and drops at once is not
+    /// dialed in a tight loop.
+    pub(crate) failing_since: Option<Instant>,
+    /// Failures counted toward `max_reconnect_attempts`: at most one per `reconnect_time_wait`,
+    /// so the client gives up on a server after as long as nats-py would, however often it
+    /// dialed it meanwhile.
+    counted_failures: u32,
+    last_counted: Option<Instant>,
+    /// Authorization failures in a row.
     pub(crate) auth_failures: u32,
 }
 
@@ -31,9 +40,30 @@ impl PoolEntry {
             addr,
             discovered,
             last_attempt: None,
-            failures: 0,
+            connected_at: None,
+            failing_since: None,
+            counted_failures: 0,
+            last_counted: None,
             auth_failures: 0,
         }
+    }
+
+    fn failed(&mut self, count_every: Duration) {
+        let now = Instant::now();
+        self.failing_since.get_or_insert(now);
+        if self
+            .last_counted
+            .is_none_or(|at| now.duration_since(at) >= count_every)
+        {
+            self.counted_failures = self.counted_failures.saturating_add(1);
+            self.last_counted = Some(now);
+        }
+    }
+
+    fn works(&mut self) {
+        self.failing_since = None;
+        self.counted_failures = 0;
+        self.last_counted = None;
     }
 }
 
@@ -103,34 +133,48 @@ impl ServerPool {
         }
     }
 
-    /// Records how an attempt on `addr` ended. A server that failed `max_failures` times in
-    /// a row leaves the pool.
+    /// Records how an attempt on `addr` ended. A server whose counted failures (one per
+    /// `count_every` at most) reach `max_failures` leaves the pool.
     pub(crate) fn record(
         &mut self,
         addr: &ServerAddr,
         outcome: Outcome,
         max_failures: Option<u32>,
+        count_every: Duration,
     ) {
         let Some(entry) = self.find(addr) else {
             return;
         };
         match outcome {
             Outcome::Connected => {
-                entry.failures = 0;
+                // Whether it works for good is settled when the connection ends: see `lost`.
+                entry.connected_at = Some(Instant::now());
                 entry.auth_failures = 0;
             }
             Outcome::Failed => {
-                entry.failures += 1;
+                entry.failed(count_every);
                 entry.auth_failures = 0;
             }
             Outcome::AuthFailed => {
-                entry.failures += 1;
+                entry.failed(count_every);
                 entry.auth_failures += 1;
             }
         }
-        let failures = entry.failures;
-        if max_failures.is_some_and(|max| failures >= max) {
+        let counted = entry.counted_failures;
+        if max_failures.is_some_and(|max| counted >= max) {
             self.entries.retain(|e| !e.addr.same_server(addr));
+        }
+    }
+
+    /// The connection to `addr` was lost: if it lasted `stable` or longer, the server works
+    /// (it is dialed again at once); if not, the loss counts as a failure.
+    pub(crate) fn lost(&mut self, addr: &ServerAddr, stable: Duration) {
+        if let Some(entry) = self.find(addr) {
+            if entry.connected_at.is_some_and(|at| at.elapsed() >= stable) {
+                entry.works();
+            } else {
+                entry.failed(stable);
+            }
         }
     }
 
@@ -336,13 +380,37 @@ mod tests {
     fn failures_count_per_server_and_remove_it_at_the_limit() {
         let mut pool = ServerPool::new(addrs(&["a:1", "b:2"]), false);
         let a: ServerAddr = "a:1".parse().expect("address");
-        pool.record(&a, Outcome::Failed, Some(2));
+        let failing = |pool: &mut ServerPool| pool.find(&a).and_then(|e| e.failing_since).is_some();
+        pool.record(&a, Outcome::Failed, Some(3), Duration::ZERO);
+        pool.record(&a, Outcome::Connected, Some(3), Duration::ZERO);
+        assert!(failing(&mut pool), "settled when the connection ends");
+        pool.lost(&a, Duration::ZERO);
+        assert!(
+            !failing(&mut pool),
+            "a connection that lasted: the server works"
+        );
+        pool.record(&a, Outcome::Failed, Some(3), Duration::ZERO);
+        pool.record(&a, Outcome::Connected, Some(3), Duration::ZERO);
+        pool.lost(&a, Duration::from_secs(60));
+        assert!(failing(&mut pool), "lost at once: a failure");
+        pool.record(&a, Outcome::Failed, Some(3), Duration::ZERO);
         assert_eq!(pool.len(), 2);
-        pool.record(&a, Outcome::Connected, Some(2));
-        pool.record(&a, Outcome::Failed, Some(2));
-        assert_eq!(pool.len(), 2, "a success resets the count");
-        pool.record(&a, Outcome::Failed, Some(2));
-        assert_eq!(pool.configured(), addrs(&["b:2"]));
+        pool.record(&a, Outcome::Failed, Some(3), Duration::ZERO);
+        assert_eq!(
+            pool.configured(),
+            addrs(&["b:2"]),
+            "the third failure in a row"
+        );
+    }
+
+    #[test]
+    fn failures_count_at_most_once_per_interval() {
+        let mut pool = ServerPool::new(addrs(&["a:1", "b:2"]), false);
+        let a: ServerAddr = "a:1".parse().expect("address");
+        for _ in 0..10 {
+            pool.record(&a, Outcome::Failed, Some(2), Duration::from_secs(60));
+        }
+        assert_eq!(pool.len(), 2, "ten quick failures count as one");
     }
 
     #[test]
@@ -350,15 +418,18 @@ mod tests {
         let mut pool = ServerPool::new(addrs(&["a:1", "b:2"]), false);
         let (a, b): (ServerAddr, ServerAddr) =
             ("a:1".parse().expect("a"), "b:2".parse().expect("b"));
+        let record = |pool: &mut ServerPool, addr: &ServerAddr, outcome| {
+            pool.record(addr, outcome, None, Duration::ZERO);
+        };
         for _ in 0..2 {
-            pool.record(&a, Outcome::AuthFailed, None);
+            record(&mut pool, &a, Outcome::AuthFailed);
         }
-        pool.record(&b, Outcome::AuthFailed, None);
+        record(&mut pool, &b, Outcome::AuthFailed);
         assert!(!pool.all_refuse_credentials());
-        pool.record(&b, Outcome::Failed, None);
-        pool.record(&b, Outcome::AuthFailed, None);
+        record(&mut pool, &b, Outcome::Failed);
+        record(&mut pool, &b, Outcome::AuthFailed);
         assert!(!pool.all_refuse_credentials(), "not in a row");
-        pool.record(&b, Outcome::AuthFailed, None);
+        record(&mut pool, &b, Outcome::AuthFailed);
         assert!(pool.all_refuse_credentials());
         assert!(pool.has_other_than(&a));
     }

@@ -59,6 +59,10 @@ async fn run(shared: Arc<Shared>, mut dispatcher: Dispatcher, first: Option<Conn
             Exit::Lost(reason) => reason,
             Exit::Move => format!("moving off {}, which is in lame duck mode", connection.addr),
         };
+        shared
+            .pool
+            .lock()
+            .lost(&connection.addr, shared.options.reconnect_time_wait);
         tracing::warn!(server = %connection.addr, %reason, "connection lost");
         shared.events.error(reason);
         shared.events.emit(Event::Disconnected);

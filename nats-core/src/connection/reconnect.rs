@@ -11,9 +11,12 @@ use crate::options::ConnectOptions;
 use crate::server_pool::PoolEntry;
 use crate::shared::Shared;
 
-/// The first pause of a server that failed; it doubles with each failure in a row, up to
-/// `reconnect_time_wait`.
+/// The shortest pause between two attempts on a server that fails.
 const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+
+/// While a server fails, the pause between two attempts is this fraction of how long it has
+/// been failing: an outage is noticed to be over at most an eighth of its length late.
+const BACKOFF_DIVISOR: u32 = 8;
 
 /// Dials servers from the pool until one accepts, the pool runs out (every server failed
 /// `max_reconnect_attempts` times in a row), every server refused the credentials twice in a
@@ -58,14 +61,20 @@ pub(crate) async fn reconnect(shared: &Shared, dispatcher: &mut Dispatcher) -> O
         shared.pool.lock().attempting(&entry.addr);
         let result = serve_while(dispatcher, connector::connect_one(&entry.addr, options)).await?;
         let outcome = connector::outcome(&result);
-        shared
-            .pool
-            .lock()
-            .record(&entry.addr, outcome, options.max_reconnect_attempts);
+        shared.pool.lock().record(
+            &entry.addr,
+            outcome,
+            options.max_reconnect_attempts,
+            options.reconnect_time_wait,
+        );
         match result {
             Ok(connection) => return Some(connection),
             Err(err) => {
                 tracing::debug!(server = %entry.addr, error = %err, "reconnect failed");
+                if let Some(refusal) = connector::refusal(&err) {
+                    shared.events.server_error(refusal.error().clone());
+                }
+                shared.events.error(format!("reconnect failed: {err}"));
                 last_error = Some(err);
             }
         }
@@ -91,25 +100,25 @@ async fn serve_while<T>(dispatcher: &mut Dispatcher, work: impl Future<Output = 
 
 /// How long to wait before dialing `entry`, the `attempt`th server since the loss.
 ///
-/// With a user schedule, what it says. Otherwise a server is waited for only if it was
-/// dialed recently: within `reconnect_time_wait` when it has not failed since it last
-/// accepted (the server just lost, if it was up that long, is dialed at once), within the
-/// backoff of its failures in a row when it has (10 ms, doubling, up to
-/// `reconnect_time_wait`), plus a jitter of up to the backoff itself.
+/// With a user schedule, what it says. Otherwise a server that works (it has not failed since
+/// its last connection, which lasted) is dialed at once: after a loss the next server of the
+/// pool, in a cluster another node, and the server just lost. A failing server waits, from
+/// its last dial, an eighth of how long it has been failing (10 ms at least,
+/// `reconnect_time_wait` at most), plus a jitter of up to a quarter of that.
 fn delay_before(options: &ConnectOptions, entry: &PoolEntry, attempt: u32) -> Duration {
     if let Some(schedule) = &options.reconnect_delay {
         return schedule(attempt);
     }
-    let Some(last) = entry.last_attempt else {
+    let (Some(since), Some(last)) = (entry.failing_since, entry.last_attempt) else {
         return Duration::ZERO;
     };
-    let spacing = backoff(entry.failures, options.reconnect_time_wait);
+    let spacing = backoff(since.elapsed(), options.reconnect_time_wait);
     let jitter_max = if entry.addr.tls_required() {
         options.reconnect_jitter_tls
     } else {
         options.reconnect_jitter
     }
-    .min(spacing);
+    .min(spacing / 4);
     let jitter = Duration::from_micros(fastrand::u64(
         0..=u64::try_from(jitter_max.as_micros()).unwrap_or(u64::MAX),
     ));
@@ -117,13 +126,9 @@ fn delay_before(options: &ConnectOptions, entry: &PoolEntry, attempt: u32) -> Du
     due.saturating_duration_since(Instant::now())
 }
 
-/// The spacing between two attempts on a server that failed `failures` times in a row.
-fn backoff(failures: u32, cap: Duration) -> Duration {
-    if failures == 0 {
-        return cap;
-    }
-    let factor = 1u32 << (failures - 1).min(20);
-    FIRST_BACKOFF.saturating_mul(factor).min(cap)
+/// The pause between two attempts on a server that has been failing for `failing`.
+fn backoff(failing: Duration, cap: Duration) -> Duration {
+    (failing / BACKOFF_DIVISOR).clamp(FIRST_BACKOFF.min(cap), cap)
 }
 
 #[cfg(test)]
@@ -131,46 +136,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_from_10_ms_up_to_the_wait() {
+    fn backoff_is_an_eighth_of_the_failing_time_within_bounds() {
         let cap = Duration::from_secs(2);
-        let steps: Vec<u128> = (0..10).map(|f| backoff(f, cap).as_millis()).collect();
-        assert_eq!(steps, [2000, 10, 20, 40, 80, 160, 320, 640, 1280, 2000]);
-        assert_eq!(backoff(u32::MAX, cap), cap);
+        let ms = |failing_ms| backoff(Duration::from_millis(failing_ms), cap).as_millis();
+        assert_eq!(
+            [ms(0), ms(40), ms(800), ms(8_000), ms(60_000)],
+            [10, 10, 100, 1000, 2000]
+        );
+        assert_eq!(
+            backoff(Duration::from_secs(60), Duration::from_millis(1)),
+            Duration::from_millis(1)
+        );
     }
 
-    fn entry(failures: u32, tried_ago: Option<Duration>) -> PoolEntry {
+    fn entry(failing_for: Option<Duration>, tried_ago: Duration) -> PoolEntry {
         let mut pool =
             crate::server_pool::ServerPool::new(vec!["a:1".parse().expect("addr")], false);
         let mut entry = pool.next().expect("entry");
-        entry.failures = failures;
-        entry.last_attempt = tried_ago.map(|ago| std::time::Instant::now() - ago);
+        entry.failing_since = failing_for.map(|d| Instant::now() - d);
+        entry.last_attempt = Some(Instant::now() - tried_ago);
         entry
     }
 
     #[test]
-    fn a_server_not_dialed_recently_is_dialed_at_once() {
+    fn a_server_that_works_is_dialed_at_once() {
         let options = ConnectOptions::new();
-        assert_eq!(delay_before(&options, &entry(0, None), 1), Duration::ZERO);
-        let long_ago = entry(0, Some(Duration::from_secs(3)));
-        assert_eq!(delay_before(&options, &long_ago, 1), Duration::ZERO);
-        // Connected to it a moment ago and lost it: a flapping server is not hammered.
-        let flapping = delay_before(&options, &entry(0, Some(Duration::from_millis(100))), 1);
-        assert!(
-            flapping > Duration::from_millis(1800) && flapping <= Duration::from_millis(2000),
-            "{flapping:?}"
+        assert_eq!(
+            delay_before(&options, &entry(None, Duration::ZERO), 1),
+            Duration::ZERO
         );
+        // Failing for a while, but last dialed long ago: due already.
+        let long_ago = entry(Some(Duration::from_secs(1)), Duration::from_secs(3));
+        assert_eq!(delay_before(&options, &long_ago, 2), Duration::ZERO);
     }
 
     #[test]
-    fn a_failing_server_waits_its_backoff_plus_jitter() {
+    fn a_failing_server_waits_a_share_of_its_outage_plus_jitter() {
         let options = ConnectOptions::new();
         for _ in 0..50 {
-            let wait = delay_before(&options, &entry(3, Some(Duration::ZERO)), 4);
+            let wait = delay_before(
+                &options,
+                &entry(Some(Duration::from_millis(800)), Duration::ZERO),
+                4,
+            );
             assert!(
-                wait <= Duration::from_millis(80) && wait > Duration::from_millis(35),
+                wait <= Duration::from_millis(125) && wait > Duration::from_millis(95),
                 "{wait:?}"
             );
         }
+        // Failing for minutes: reconnect_time_wait, plus at most the 100 ms jitter.
+        let wait = delay_before(
+            &options,
+            &entry(Some(Duration::from_secs(600)), Duration::ZERO),
+            31,
+        );
+        assert!(
+            wait > Duration::from_millis(1900) && wait <= Duration::from_millis(2100),
+            "{wait:?}"
+        );
     }
 
     #[test]
@@ -178,7 +201,7 @@ mod tests {
         let options = ConnectOptions::new()
             .reconnect_delay_callback(|n| Duration::from_millis(u64::from(n) * 7));
         assert_eq!(
-            delay_before(&options, &entry(0, None), 3),
+            delay_before(&options, &entry(None, Duration::ZERO), 3),
             Duration::from_millis(21)
         );
     }
