@@ -139,8 +139,7 @@ impl Outbox {
         self.queue_ping(Ping { waiter, upto });
     }
 
-    /// Queues a `PING` again, on a new connection, with what it confirmed before.
-    pub(crate) fn queue_ping(&mut self, ping: Ping) {
+    fn queue_ping(&mut self, ping: Ping) {
         if self.closed {
             return;
         }
@@ -181,9 +180,11 @@ impl Outbox {
     }
 
     /// The connection was lost: messages handed to it that the server had not confirmed may
-    /// be gone (the next flush says so), and no `PONG` will come for the `PING`s sent on it.
-    /// Returns those; the ones still queued stay, as they go out on the next connection.
-    pub(crate) fn connection_lost(&mut self) -> VecDeque<Ping> {
+    /// be gone (the next flushes say so), and no `PONG` will come for the `PING`s sent on it.
+    /// The flushes among those are queued again, ahead of the `PING`s still waiting (which
+    /// were queued after them), so that each flush is answered in its turn and the loss is
+    /// told to every flush whose messages it may have taken. Returns the other waiters.
+    pub(crate) fn connection_lost(&mut self) -> Vec<PongWaiter> {
         if self.taken_upto > self.confirmed_upto {
             let lost = match self.unconfirmed {
                 Some((after, upto)) => (after.min(self.confirmed_upto), upto.max(self.taken_upto)),
@@ -191,7 +192,22 @@ impl Outbox {
             };
             self.unconfirmed = Some(lost);
         }
-        std::mem::take(&mut self.sent_pings)
+        let mut others = Vec::new();
+        let mut flushes = VecDeque::new();
+        for ping in std::mem::take(&mut self.sent_pings) {
+            match ping.waiter {
+                PongWaiter::Flush(_) if !self.closed => flushes.push_back(ping),
+                waiter => others.push(waiter),
+            }
+        }
+        // Every PING is the same four bytes: which one answers which waiter is decided by
+        // the order of the waiters alone.
+        for _ in 0..flushes.len() {
+            self.push_raw(encoder::PING);
+        }
+        flushes.append(&mut self.queued_pings);
+        self.queued_pings = flushes;
+        others
     }
 
     /// Every waiter, sent or queued: the client is closing, and later ones are dropped at once.
@@ -320,14 +336,41 @@ mod tests {
         publish(&mut out, 2);
         let mut done = flush(&mut out);
         let _ = out.take();
-        let lost = out.connection_lost();
-        assert_eq!(lost.len(), 1);
-        for ping in lost {
-            out.queue_ping(ping);
-        }
+        assert!(
+            out.connection_lost().is_empty(),
+            "the flush is queued again"
+        );
         let _ = out.take();
         answer(&mut out);
         assert_eq!(done.try_recv(), Ok(Err(FlushErrorKind::ConnectionLost)));
+    }
+
+    #[test]
+    fn overlapping_flushes_across_a_loss_each_report_what_they_may_have_lost() {
+        let mut out = Outbox::default();
+        publish(&mut out, 100);
+        let mut sent = flush(&mut out);
+        let _ = out.take();
+        // More messages and a second flush, queued behind the first and still in the buffer
+        // when the connection breaks.
+        publish(&mut out, 40);
+        let _ = out.take();
+        let mut queued = flush(&mut out);
+        assert!(out.connection_lost().is_empty());
+        let _ = out.take();
+        answer(&mut out);
+        answer(&mut out);
+        assert_eq!(
+            sent.try_recv(),
+            Ok(Err(FlushErrorKind::ConnectionLost)),
+            "the older first"
+        );
+        assert_eq!(queued.try_recv(), Ok(Err(FlushErrorKind::ConnectionLost)));
+        publish(&mut out, 1);
+        let mut later = flush(&mut out);
+        let _ = out.take();
+        answer(&mut out);
+        assert_eq!(later.try_recv(), Ok(Ok(())));
     }
 
     #[test]

@@ -284,16 +284,15 @@ impl Dispatcher {
     pub(crate) fn connection_lost(&mut self) {
         self.outstanding_pings = 0;
         self.current = None;
+        // A move that was under way is over: the connection is gone anyway.
+        self.moving = false;
+        self.move_at = None;
         let lost = self.shared.outgoing.outbox.lock().connection_lost();
         // The batch being written was taken out of the outbox: there is room again, and the
         // publishers already waiting for it go first (or fail, if they may not wait).
         self.shared.outgoing.space.notify_waiters();
-        for ping in lost {
-            if matches!(ping.waiter, PongWaiter::Flush(_)) {
-                self.shared.outgoing.write(|out| out.queue_ping(ping));
-            } else {
-                self.complete(ping.waiter, Ok(()));
-            }
+        for waiter in lost {
+            self.complete(waiter, Ok(()));
         }
     }
 
