@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use crate::server_addr::ServerAddr;
 
+/// Most announced names remembered to tell new servers from known ones; past it the memory
+/// starts again (a few servers may then be announced twice).
+const MAX_ANNOUNCED: usize = 4096;
+
 /// One server of the pool.
 #[derive(Debug, Clone)]
 pub(crate) struct PoolEntry {
@@ -227,6 +231,10 @@ impl ServerPool {
         }
         if added {
             self.settle_current_last(current);
+        }
+        if self.announced.len() > MAX_ANNOUNCED {
+            // A server announcing ever new names cannot make this grow without bound.
+            self.announced.clear();
         }
         let mut fresh = Vec::new();
         for url in connect_urls {

@@ -93,6 +93,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
 ) -> Exit {
     let mut keep_alive = interval_at(Instant::now() + ping_interval, ping_interval);
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The lame duck timer, armed only while a move is due; one timer for the whole session,
+    // so that no loop turn builds one.
+    let lame_duck = sleep_until(Instant::now());
+    tokio::pin!(lame_duck);
+    let mut armed_for: Option<Instant> = None;
     loop {
         if let Err(err) = dispatch_buffered(dispatcher, buf, parser) {
             return Exit::Lost(format!("protocol error: {err}"));
@@ -103,7 +108,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(READ_BUFFER);
         }
-        let move_at = dispatcher.move_deadline();
+        let deadline = dispatcher.move_deadline();
+        if deadline != armed_for {
+            if let Some(at) = deadline {
+                lame_duck.as_mut().reset(at);
+            }
+            armed_for = deadline;
+        }
         tokio::select! {
             biased;
             command = dispatcher.next_command() => match command {
@@ -116,7 +127,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Err(err) => return Exit::Lost(format!("read failed: {err}")),
             },
             _ = keep_alive.tick() => dispatcher.keep_alive(),
-            () = sleep_until(move_at.unwrap_or_else(Instant::now)), if move_at.is_some() => {
+            () = &mut lame_duck, if armed_for.is_some() => {
+                armed_for = None;
                 dispatcher.move_due();
             }
         }

@@ -25,6 +25,10 @@ pub(crate) const HEADER_ROOM: usize = 64 * 1024;
 /// nats-server's default `max_payload`, the limit until the server has said its own.
 const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
 
+/// The largest `max_payload` nats-server accepts in its configuration (64 MiB): a server
+/// that advertises more is not believed, so that it cannot make the client buffer anything.
+const MAX_MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+
 /// An operation sent by the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ServerOp {
@@ -102,15 +106,15 @@ impl Default for Parser {
 }
 
 impl Parser {
-    /// Accepts messages of up to the server's `max_payload` (0: the default) plus
-    /// [`HEADER_ROOM`]; larger ones are skipped.
+    /// Accepts messages of up to the server's `max_payload` (0: the default; at most 64 MiB,
+    /// nats-server's own ceiling) plus [`HEADER_ROOM`]; larger ones are skipped.
     pub(crate) fn set_max_payload(&mut self, max_payload: usize) {
         let max_payload = if max_payload == 0 {
             DEFAULT_MAX_PAYLOAD
         } else {
-            max_payload
+            max_payload.min(MAX_MAX_PAYLOAD)
         };
-        self.max_message = max_payload.saturating_add(HEADER_ROOM);
+        self.max_message = max_payload + HEADER_ROOM;
     }
 
     /// Takes the next complete operation off the front of `buf`.

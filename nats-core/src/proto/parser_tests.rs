@@ -231,6 +231,14 @@ fn an_oversized_message_is_skipped_without_being_buffered() {
     buf.extend_from_slice(b"MSG small 4 2\r\nok\r\n");
     let op = parser.parse(&mut buf).expect("ok").expect("a message");
     assert_eq!(msg(&op).0, 4);
+    // A server that claims an absurd max_payload is held to nats-server's ceiling.
+    let mut boastful = Parser::default();
+    boastful.set_max_payload(usize::MAX);
+    let mut buf = BytesMut::from(&b"MSG a 1 999999999999999999\r\n"[..]);
+    assert!(matches!(
+        boastful.parse(&mut buf),
+        Ok(Some(ServerOp::Oversized { .. }))
+    ));
     // The limit before the server said anything: its default max_payload, 1 MiB.
     let mut fresh = Parser::default();
     let mut buf = BytesMut::from(&b"MSG a 1 999999999999999999\r\n"[..]);
