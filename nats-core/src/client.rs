@@ -441,13 +441,21 @@ impl Client {
     ) -> Result<Vec<Message>, RequestError> {
         let subject = subject.as_ref();
         subject::validate_publish_subject(subject).map_err(PublishError::from)?;
+        if let Some(headers) = &options.headers {
+            headers.validate().map_err(PublishError::from)?;
+        }
+        // The timeout covers sending too: during an outage the request may wait for room.
+        let deadline = tokio::time::Instant::now() + options.timeout;
         let inbox = self.new_inbox();
         let mut replies = self.subscribe(&inbox).await?;
         let payload = payload.into();
-        self.shared()
-            .publish(subject, Some(&inbox), options.headers.as_ref(), &payload)
-            .await?;
-        options.collect(&mut replies).await
+        let sent = self
+            .shared()
+            .publish(subject, Some(&inbox), options.headers.as_ref(), &payload);
+        tokio::time::timeout_at(deadline, sent)
+            .await
+            .map_err(|_| RequestError::new(RequestErrorKind::TimedOut))??;
+        options.collect(&mut replies, deadline).await
     }
 
     /// A new unique subject under the client's inbox prefix, to receive replies on.
@@ -463,10 +471,9 @@ impl Client {
     /// [`DrainErrorKind::Closed`] if the client was closed already.
     pub async fn drain(&self) -> Result<(), DrainError> {
         let shared = self.shared();
-        if matches!(shared.state(), State::Closed | State::Draining) {
+        if !shared.lifecycle.begin_draining() {
             return Err(DrainErrorKind::Closed.into());
         }
-        shared.lifecycle.set_state(State::Draining);
         let limit = shared.options.drain_timeout;
         let drained = tokio::time::timeout(limit, self.drain_steps()).await;
         self.close().await;

@@ -1,6 +1,7 @@
 //! Connection events delivered to the callbacks of [`ConnectOptions`](crate::ConnectOptions).
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
@@ -61,11 +62,45 @@ impl fmt::Display for Event {
     }
 }
 
+/// Server errors reported per second at most; past it they only update `last_error`, so a
+/// flood of `-ERR`s (one per refused publish) cannot flood the event queue.
+const SERVER_ERRORS_PER_SECOND: u32 = 100;
+
 /// The sending side of the events, and the latest error, for `last_error`.
 #[derive(Debug)]
 pub(crate) struct Events {
     sender: mpsc::UnboundedSender<Event>,
     last_error: Mutex<Option<String>>,
+    /// The last server error reported, and the current one-second window: its start and
+    /// how many were reported in it.
+    server_errors: Mutex<ServerErrorWindow>,
+}
+
+#[derive(Debug, Default)]
+struct ServerErrorWindow {
+    last: Option<ServerError>,
+    started: Option<Instant>,
+    reported: u32,
+}
+
+impl ServerErrorWindow {
+    /// Whether `err` is worth an event: not the same as the last one within the second, and
+    /// not past the budget of the second.
+    fn admit(&mut self, err: &ServerError) -> bool {
+        let now = Instant::now();
+        let fresh_window = self
+            .started
+            .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+        if fresh_window {
+            self.started = Some(now);
+            self.reported = 0;
+        } else if self.last.as_ref() == Some(err) || self.reported >= SERVER_ERRORS_PER_SECOND {
+            return false;
+        }
+        self.last = Some(err.clone());
+        self.reported += 1;
+        true
+    }
 }
 
 impl Events {
@@ -74,6 +109,7 @@ impl Events {
         Events {
             sender,
             last_error: Mutex::new(None),
+            server_errors: Mutex::new(ServerErrorWindow::default()),
         }
     }
 
@@ -88,13 +124,33 @@ impl Events {
         self.emit(Event::Error(text));
     }
 
-    /// Reports an `-ERR` of the server and keeps it as the latest error.
+    /// Reports an `-ERR` of the server (unless the same one was just reported, or too many
+    /// this second) and keeps it as the latest error.
     pub(crate) fn server_error(&self, err: ServerError) {
         *self.last_error.lock() = Some(err.to_string());
-        self.emit(Event::ServerError(err));
+        if self.server_errors.lock().admit(&err) {
+            self.emit(Event::ServerError(err));
+        }
     }
 
     pub(crate) fn last_error(&self) -> Option<String> {
         self.last_error.lock().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_server_errors_is_held_to_a_budget() {
+        let mut window = ServerErrorWindow::default();
+        let same = ServerError::StaleConnection;
+        assert!(window.admit(&same));
+        assert!(!window.admit(&same), "the same again within the second");
+        let admitted = (0..1000)
+            .filter(|i| window.admit(&ServerError::Other(format!("e{i}"))))
+            .count();
+        assert_eq!(admitted, SERVER_ERRORS_PER_SECOND as usize - 1);
     }
 }

@@ -31,7 +31,7 @@ pub(crate) struct Inbox {
     limit_bytes: AtomicUsize,
     dropped: AtomicU64,
     /// Why the server ended the subscription, until the reader is told.
-    ended_by: Mutex<Option<ServerError>>,
+    ended_by: Mutex<Option<Box<ServerError>>>,
 }
 
 impl Inbox {
@@ -100,12 +100,12 @@ impl Inbox {
 
     /// Records why the server ended the subscription; the close follows.
     pub(crate) fn fail(&self, err: ServerError) {
-        *self.ended_by.lock() = Some(err);
+        *self.ended_by.lock() = Some(Box::new(err));
     }
 
     /// Why the server ended the subscription, once.
     pub(crate) fn take_error(&self) -> Option<ServerError> {
-        self.ended_by.lock().take()
+        self.ended_by.lock().take().map(|err| *err)
     }
 
     /// The subscriber went away.

@@ -65,8 +65,31 @@ impl Lifecycle {
         State::from_u8(self.state.load(Ordering::Acquire))
     }
 
+    /// Moves to `state`, unless the client is closed (for good) or, for any state but
+    /// `Closed`, draining (a drain carries on across reconnects).
     pub(crate) fn set_state(&self, state: State) {
-        self.state.store(state.as_u8(), Ordering::Release);
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
+                let current = State::from_u8(current);
+                let keep = current == State::Closed
+                    || (current == State::Draining && state != State::Closed);
+                (!keep).then_some(state.as_u8())
+            });
+    }
+
+    /// Starts draining; false if the client is draining or closed already.
+    pub(crate) fn begin_draining(&self) -> bool {
+        self.state
+            .fetch_update(
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                |current| match State::from_u8(current) {
+                    State::Draining | State::Closed => None,
+                    _ => Some(State::Draining.as_u8()),
+                },
+            )
+            .is_ok()
     }
 
     /// Whether the client is closed or closing: nothing more may be queued.
@@ -93,5 +116,25 @@ impl Lifecycle {
     pub(crate) async fn wait_closed(&self) {
         let mut closed = self.closed.subscribe();
         let _ = closed.wait_for(|closed| *closed).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_is_for_good_and_draining_survives_reconnects() {
+        let life = Lifecycle::new();
+        life.set_state(State::Connected);
+        assert!(life.begin_draining());
+        assert!(!life.begin_draining(), "once");
+        life.set_state(State::Reconnecting);
+        life.set_state(State::Connected);
+        assert_eq!(life.state(), State::Draining);
+        life.set_state(State::Closed);
+        life.set_state(State::Connected);
+        assert_eq!(life.state(), State::Closed);
+        assert!(!life.begin_draining());
     }
 }

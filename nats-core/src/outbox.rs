@@ -154,8 +154,10 @@ impl Outbox {
         let Ping { waiter, upto } = self.sent_pings.pop_front()?;
         self.confirmed_upto = self.confirmed_upto.max(upto);
         let mut outcome = Ok(());
-        if let (PongWaiter::Flush(_), Some((after, lost_upto))) = (&waiter, self.unconfirmed) {
-            if upto > after {
+        if let (PongWaiter::Flush(done), Some((after, lost_upto))) = (&waiter, self.unconfirmed) {
+            // A flush nobody waits for any more (timed out, dropped) is not told: the loss
+            // stays for the next flush.
+            if upto > after && !done.is_closed() {
                 outcome = Err(FlushErrorKind::ConnectionLost);
                 self.unconfirmed = (upto < lost_upto).then_some((upto, lost_upto));
             }
@@ -196,6 +198,8 @@ impl Outbox {
         let mut flushes = VecDeque::new();
         for ping in std::mem::take(&mut self.sent_pings) {
             match ping.waiter {
+                // A flush nobody waits for any more is not sent again.
+                PongWaiter::Flush(ref done) if done.is_closed() => {}
                 PongWaiter::Flush(_) if !self.closed => flushes.push_back(ping),
                 waiter => others.push(waiter),
             }
@@ -371,6 +375,21 @@ mod tests {
         let _ = out.take();
         answer(&mut out);
         assert_eq!(later.try_recv(), Ok(Ok(())));
+    }
+
+    #[test]
+    fn an_abandoned_flush_leaves_the_loss_for_the_next_one() {
+        let mut out = Outbox::default();
+        publish(&mut out, 3);
+        let abandoned = flush(&mut out);
+        let _ = out.take();
+        assert!(out.connection_lost().is_empty());
+        drop(abandoned);
+        let mut retry = flush(&mut out);
+        let _ = out.take();
+        answer(&mut out);
+        answer(&mut out);
+        assert_eq!(retry.try_recv(), Ok(Err(FlushErrorKind::ConnectionLost)));
     }
 
     #[test]

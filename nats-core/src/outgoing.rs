@@ -52,34 +52,37 @@ impl Outgoing {
         self.write(|out| out.ping(waiter));
     }
 
-    /// Queues a message. When the outbox is full, `when_full` says whether to wait for room
-    /// (`Ok`) or to fail with its error; it is asked again after every wake-up.
+    /// Queues a message. `gate(full)` says whether the message may be queued now
+    /// (`full == false`, asked after every wake-up) and, when the outbox is full, whether to
+    /// wait for room (`full == true`); an error fails the publish.
     pub(crate) async fn publish(
         &self,
         message: OutMessage<'_>,
-        when_full: impl Fn() -> Result<(), PublishError>,
+        gate: impl Fn(bool) -> Result<(), PublishError>,
     ) -> Result<(), PublishError> {
         if self.try_publish(&message) {
             return Ok(());
         }
         // Waiting lives in a future of its own, boxed: this one stays small, which matters
         // because callers move it on every publish.
-        Box::pin(self.publish_when_room(&message, &when_full)).await
+        Box::pin(self.publish_when_room(&message, &gate)).await
     }
 
     async fn publish_when_room(
         &self,
         message: &OutMessage<'_>,
-        when_full: &impl Fn() -> Result<(), PublishError>,
+        gate: &impl Fn(bool) -> Result<(), PublishError>,
     ) -> Result<(), PublishError> {
         loop {
             let notified = self.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            // A wake-up may come from the close: never queue after it.
+            gate(false)?;
             if self.try_publish(message) {
                 return Ok(());
             }
-            when_full()?;
+            gate(true)?;
             notified.await;
         }
     }

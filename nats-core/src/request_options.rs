@@ -108,12 +108,12 @@ impl RequestMany {
         self
     }
 
-    /// Reads replies from `replies` until a limit is reached.
+    /// Reads replies from `replies` until a limit is reached, `deadline` at the latest.
     pub(crate) async fn collect(
         &self,
         replies: &mut Subscriber,
+        deadline: Instant,
     ) -> Result<Vec<Message>, RequestError> {
-        let deadline = Instant::now() + self.timeout;
         let mut collected = Vec::new();
         loop {
             if self.max_messages.is_some_and(|max| collected.len() >= max) {

@@ -153,9 +153,17 @@ fn parse_permissions(text: &str, lower: &str) -> Option<ServerError> {
     } else {
         PermissionOperation::Publish
     };
-    let subject = quoted_after(text, "").unwrap_or_default().to_owned();
-    let queue = quoted_after(text, "using queue ").map(str::to_owned);
-    let sid = quoted_after(text, "(sid ").and_then(|sid| sid.parse().ok());
+    let (head, sid) = split_tail(text, " (sid \"");
+    let sid = sid.and_then(|sid| sid.parse().ok());
+    let (head, queue) = split_tail(head, " using queue \"");
+    let head = head.strip_suffix(", too many tokens").unwrap_or(head);
+    // The subject runs from the first quote to the last: it may hold quotes itself.
+    let subject = head
+        .find('"')
+        .map(|open| &head[open + 1..])
+        .map(|rest| rest.strip_suffix('"').unwrap_or(rest))
+        .unwrap_or_default()
+        .to_owned();
     Some(ServerError::PermissionsViolation {
         operation,
         subject,
@@ -164,13 +172,18 @@ fn parse_permissions(text: &str, lower: &str) -> Option<ServerError> {
     })
 }
 
-/// The first `"quoted"` text after `marker` (the very first one for an empty marker).
-fn quoted_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
-    let start = text.find(marker)? + marker.len();
-    let rest = &text[start..];
-    let open = rest.find('"')? + 1;
-    let len = rest[open..].find('"')?;
-    Some(&rest[open..open + len])
+/// Splits `text` at the last `marker` (which ends with an opening quote): the text before
+/// it, and the quoted value after it.
+fn split_tail<'a>(text: &'a str, marker: &str) -> (&'a str, Option<String>) {
+    match text.rfind(marker) {
+        Some(at) => {
+            let value = &text[at + marker.len()..];
+            let value = value.strip_suffix(')').unwrap_or(value);
+            let value = value.strip_suffix('"').unwrap_or(value);
+            (&text[..at], Some(value.to_owned()))
+        }
+        None => (text, None),
+    }
 }
 
 impl fmt::Display for ServerError {
@@ -347,6 +360,10 @@ mod tests {
             reloaded,
             ServerError::PermissionsViolation { sid: Some(17), queue: Some(ref q), .. } if q == "q"
         ));
+        let quoted = ServerError::parse(r#"Permissions Violation for Publish to "a"b""#);
+        assert!(
+            matches!(quoted, ServerError::PermissionsViolation { ref subject, .. } if subject == "a\"b")
+        );
         let tokens = ServerError::parse(
             r#"Permissions Violation for Subscription to "a.b.c", too many tokens"#,
         );

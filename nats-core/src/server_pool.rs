@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::server_addr::ServerAddr;
 
+/// Most servers of one `INFO` taken into the pool.
+const MAX_DISCOVERED: usize = 512;
+
 /// Most announced names remembered to tell new servers from known ones; past it the memory
 /// starts again (a few servers may then be announced twice).
 const MAX_ANNOUNCED: usize = 4096;
@@ -89,6 +92,8 @@ pub(crate) struct ServerPool {
     scheme: &'static str,
     /// Every `host:port` the cluster ever announced, to tell new servers from known ones.
     announced: HashSet<String>,
+    /// The `connect_urls` of the last `INFO` taken in: the same list again changes nothing.
+    last_listed: Vec<String>,
 }
 
 impl ServerPool {
@@ -113,6 +118,7 @@ impl ServerPool {
             randomize,
             scheme,
             announced: HashSet::new(),
+            last_listed: Vec::new(),
         }
     }
 
@@ -165,7 +171,7 @@ impl ServerPool {
             }
         }
         let counted = entry.counted_failures;
-        if max_failures.is_some_and(|max| counted >= max) {
+        if outcome != Outcome::Connected && max_failures.is_some_and(|max| counted >= max) {
             self.entries.retain(|e| !e.addr.same_server(addr));
         }
     }
@@ -200,9 +206,12 @@ impl ServerPool {
         connect_urls: &[String],
         current: Option<&ServerAddr>,
     ) -> Vec<String> {
-        if connect_urls.is_empty() {
+        if connect_urls.is_empty() || connect_urls == self.last_listed.as_slice() {
             return Vec::new();
         }
+        self.last_listed = connect_urls.to_vec();
+        // A server listing thousands cannot make each INFO cost much or the pool grow past this.
+        let connect_urls = &connect_urls[..connect_urls.len().min(MAX_DISCOVERED)];
         let listed: Vec<ServerAddr> = connect_urls
             .iter()
             .filter_map(|url| self.discovered_addr(url))

@@ -189,14 +189,17 @@ impl Shared {
             headers,
             payload,
         };
-        self.outgoing.publish(message, || self.when_full()).await
+        self.outgoing.publish(message, |full| self.gate(full)).await
     }
 
-    /// Whether a publisher facing a full outbox may wait for room.
-    fn when_full(&self) -> Result<(), PublishError> {
+    /// Whether a message may still be queued, and, facing a full outbox, whether its
+    /// publisher may wait for room.
+    fn gate(&self, full: bool) -> Result<(), PublishError> {
         self.check_open()?;
         match self.state() {
-            State::Connecting | State::Reconnecting if !self.options.reconnect_buffer_wait => {
+            State::Connecting | State::Reconnecting
+                if full && !self.options.reconnect_buffer_wait =>
+            {
                 Err(PublishErrorKind::ReconnectBufferFull.into())
             }
             _ => Ok(()),

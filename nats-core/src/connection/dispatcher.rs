@@ -210,6 +210,7 @@ impl Dispatcher {
 
     /// A message that could not be delivered was dropped; reported at most once a second.
     fn dropped(&mut self, sid: u64, reason: &str) {
+        self.subs.count_dropped(sid);
         self.unreported_drops += 1;
         let now = Instant::now();
         if self
@@ -332,6 +333,9 @@ impl Dispatcher {
         let Some(within) = self.shared.options.lame_duck_move_within else {
             return;
         };
+        if !self.shared.options.allow_reconnect {
+            return;
+        }
         let Some(current) = &self.current else {
             return;
         };

@@ -71,10 +71,8 @@ async fn run(shared: Arc<Shared>, mut dispatcher: Dispatcher, first: Option<Conn
             break;
         }
         // Before publishers waiting for room are woken: they must see the client disconnected
-        // (a drain in progress carries on).
-        if shared.state() != State::Draining {
-            shared.lifecycle.set_state(State::Reconnecting);
-        }
+        // (a drain in progress carries on: the state stays `Draining`).
+        shared.lifecycle.set_state(State::Reconnecting);
         dispatcher.connection_lost();
     }
 
@@ -103,10 +101,8 @@ fn go_live(
     }
     shared.set_info(connection.info.clone());
     *shared.connected_addr.write() = Some(connection.addr.clone());
-    // Draining carries on across a reconnect.
-    if shared.state() != State::Draining {
-        shared.lifecycle.set_state(State::Connected);
-    }
+    // Draining carries on across a reconnect: the state stays `Draining`.
+    shared.lifecycle.set_state(State::Connected);
     shared.outgoing.writer_wake.notify_one();
     shared.events.emit(if reconnected {
         Event::Reconnected

@@ -116,6 +116,17 @@ impl Subscriptions {
         true
     }
 
+    /// A message for `sid` was dropped before delivery: the server counted it toward the
+    /// auto-unsubscribe limit, so it counts here too.
+    pub(crate) fn count_dropped(&mut self, sid: u64) {
+        if let Some(sub) = self.subs.get_mut(&sid) {
+            sub.delivered += 1;
+            if sub.max.is_some_and(|max| sub.delivered >= max) {
+                self.subs.remove(&sid);
+            }
+        }
+    }
+
     /// Ends the subscriptions the server refused: the one named by `sid`, or else every one
     /// on `subject` (in `queue`). Their readers get `err` after the messages they hold.
     pub(crate) fn refuse(

@@ -15,8 +15,9 @@ use crate::subject::Subject;
 
 /// Longest control line accepted. nats-server limits the lines clients send to 4 KiB by
 /// default (`max_control_line`), so a `MSG` line, which repeats a subject and a reply of such
-/// lines, stays well below this; so does the `INFO` of a large cluster.
-pub(crate) const MAX_CONTROL_LINE: usize = 64 * 1024;
+/// lines, stays far below this, even on servers configured for much longer lines; so does
+/// the `INFO` of a large cluster.
+pub(crate) const MAX_CONTROL_LINE: usize = 1024 * 1024;
 
 /// Room above the server's `max_payload` that a delivered message may take: the server adds
 /// headers of its own to some messages (JetStream's, for one).
