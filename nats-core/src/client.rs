@@ -24,6 +24,7 @@ use crate::outbox::PongWaiter;
 use crate::proto::ServerInfo;
 use crate::request_options::{RequestMany, RequestOptions};
 use crate::server_addr::{ServerAddr, ToServerAddrs};
+use crate::server_error::ServerError;
 use crate::server_pool::ServerPool;
 use crate::shared::{Command, NewSubscription, Shared, Sink, State, Statistics};
 use crate::subject::{self, Subject};
@@ -370,6 +371,10 @@ impl Client {
         // (during an outage), and the reply.
         let exchange = async {
             self.ensure_request_inbox().await?;
+            shared
+                .mux
+                .refusal()
+                .map_or(Ok(()), |err| Err(inbox_refused(err)))?;
             let (ticket, reply) = shared.mux.register();
             shared
                 .publish(
@@ -381,7 +386,10 @@ impl Client {
                 .await?;
             let message = reply.await;
             drop(ticket);
-            message.map_err(|_| RequestError::new(RequestErrorKind::Closed))
+            message.map_err(|_| match shared.mux.refusal() {
+                Some(err) => inbox_refused(err),
+                None => RequestError::new(RequestErrorKind::Closed),
+            })
         };
         let message = tokio::time::timeout(timeout, exchange)
             .await
@@ -609,6 +617,14 @@ impl Client {
             reconnects: shared.reconnects.load(Ordering::Relaxed),
         }
     }
+}
+
+/// The error of a request whose reply inbox the server refused.
+fn inbox_refused(err: ServerError) -> RequestError {
+    RequestError::with_source(
+        RequestErrorKind::Subscribe,
+        SubscribeError::with_source(SubscribeErrorKind::PermissionDenied, err),
+    )
 }
 
 /// Runs the user's event callback, one event at a time, off the connection task.

@@ -401,3 +401,40 @@ async fn flush_and_requests_on_a_closed_client_fail_at_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_refused_reply_inbox_fails_requests_at_once_instead_of_timing_out() {
+    let dialer = ScriptedDialer::default();
+    let mut server = dialer.listen("s:4222");
+    let (options, _) = options(&dialer);
+    let connecting = tokio::spawn(connect(
+        options.request_timeout(Duration::from_secs(30)),
+        "nats://s:4222",
+    ));
+    let mut conn = server.accept_with_info(&info("")).await;
+    let client = connecting.await.expect("join");
+    let request = tokio::spawn({
+        let client = client.clone();
+        async move { client.request("svc", "hi").await }
+    });
+    let sub = conn.expect_line("SUB _INBOX.").await;
+    let inbox = sub.split(' ').nth(1).expect("subject").to_owned();
+    conn.expect_line("PUB svc").await;
+    conn.send(
+        format!("-ERR 'Permissions Violation for Subscription to \"{inbox}\"'\r\n").as_bytes(),
+    )
+    .await;
+    let err = tokio::time::timeout(STEP, request)
+        .await
+        .expect("well before the 30 s timeout")
+        .expect("join")
+        .expect_err("refused");
+    assert_eq!(err.kind(), crate::RequestErrorKind::Subscribe, "{err}");
+    let again = tokio::time::timeout(STEP, client.request("svc", "hi"))
+        .await
+        .expect("at once");
+    assert_eq!(
+        again.expect_err("refused").kind(),
+        crate::RequestErrorKind::Subscribe
+    );
+}

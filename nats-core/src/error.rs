@@ -179,7 +179,8 @@ pub enum RequestErrorKind {
     /// The request could not be published (see the source).
     #[error("request could not be sent")]
     Publish,
-    /// The reply inbox could not be subscribed (see the source).
+    /// The reply inbox could not be subscribed, or the server refused it (the source is then
+    /// a [`SubscribeErrorKind::PermissionDenied`] error): no reply can arrive.
     #[error("reply inbox could not be subscribed")]
     Subscribe,
     /// No subscriber listens on the subject (the server's 503 status).

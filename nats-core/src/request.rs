@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, OnceCell};
 
 use crate::message::Message;
+use crate::server_error::ServerError;
 
 /// The request inbox and the requests waiting for a reply.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub(crate) struct RequestMux {
     pub(crate) sid: OnceCell<u64>,
     next_token: AtomicU64,
     waiting: Mutex<FxHashMap<u64, oneshot::Sender<Message>>>,
+    /// Why the server refused the inbox subscription: no reply can ever arrive.
+    refused: Mutex<Option<ServerError>>,
 }
 
 impl RequestMux {
@@ -31,6 +34,7 @@ impl RequestMux {
             sid: OnceCell::new(),
             next_token: AtomicU64::new(1),
             waiting: Mutex::new(FxHashMap::default()),
+            refused: Mutex::new(None),
         }
     }
 
@@ -68,6 +72,18 @@ impl RequestMux {
         if let Some(sender) = sender {
             let _ = sender.send(message);
         }
+    }
+
+    /// The server refused the inbox subscription: every waiting request fails, and so does
+    /// every later one, with `err`.
+    pub(crate) fn refuse(&self, err: ServerError) {
+        *self.refused.lock() = Some(err);
+        self.waiting.lock().clear();
+    }
+
+    /// Why the server refused the inbox subscription, if it did.
+    pub(crate) fn refusal(&self) -> Option<ServerError> {
+        self.refused.lock().clone()
     }
 
     /// Fails every waiting request (the connection closed).

@@ -234,7 +234,8 @@ impl Dispatcher {
             sid,
         } = &err
         {
-            self.subs.refuse(subject, queue.as_deref(), *sid, &err);
+            self.subs
+                .refuse(&self.shared, subject, queue.as_deref(), *sid, &err);
         }
         self.last_server_error = Some(err.clone());
         self.shared.events.server_error(err);

@@ -131,6 +131,7 @@ impl Subscriptions {
     /// on `subject` (in `queue`). Their readers get `err` after the messages they hold.
     pub(crate) fn refuse(
         &mut self,
+        shared: &Shared,
         subject: &str,
         queue: Option<&str>,
         sid: Option<u64>,
@@ -146,10 +147,10 @@ impl Subscriptions {
             .map(|(id, _)| *id)
             .collect();
         for id in refused {
-            if let Some(sub) = self.subs.remove(&id) {
-                if let Sink::Inbox(inbox) = &sub.sink {
-                    inbox.0.fail(err.clone());
-                }
+            match self.subs.remove(&id).map(|sub| sub.sink) {
+                Some(Sink::Inbox(inbox)) => inbox.0.fail(err.clone()),
+                Some(Sink::Mux) => shared.mux.refuse(err.clone()),
+                None => {}
             }
         }
     }
