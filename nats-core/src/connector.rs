@@ -16,6 +16,7 @@ use crate::proto::ServerInfo;
 use crate::server_addr::ServerAddr;
 use crate::server_error::ServerRefusal;
 use crate::server_pool::{Outcome, ServerPool};
+use crate::tls;
 use crate::transport::{self, Transport};
 
 /// Size of the first read buffer; it grows as large messages need.
@@ -96,20 +97,36 @@ async fn handshake(
 ) -> Result<Connection, ConnectError> {
     let mut read_buf = BytesMut::with_capacity(READ_BUFFER);
     let mut parser = Parser::default();
+    let tls = &options.tls;
+    let mut secure = tls.handshake_first;
+    if secure {
+        stream = tls::upgrade(stream, addr, tls).await?;
+    }
     let info = match next_op(&mut stream, &mut read_buf, &mut parser, addr).await? {
         ServerOp::Info(info) => *info,
         ServerOp::Err(text) => return Err(server_error(addr, &text)),
         other => return Err(protocol_error(addr, &format!("sent {other:?} before INFO"))),
     };
-    if info.tls_required || addr.tls_required() {
-        return Err(Error::with_source(
-            ConnectErrorKind::Unsupported,
-            format!("{addr} requires TLS, which this client does not support yet"),
-        ));
+    let wanted = tls.wanted() || addr.tls_required();
+    if !secure && (info.tls_required || wanted) {
+        if !info.tls_required && !info.tls_available {
+            return Err(Error::with_source(
+                ConnectErrorKind::Tls,
+                format!("{addr} does not offer TLS, which the options require"),
+            ));
+        }
+        if !read_buf.is_empty() {
+            return Err(protocol_error(
+                addr,
+                "sent more than INFO before the TLS handshake",
+            ));
+        }
+        stream = tls::upgrade(stream, addr, tls).await?;
+        secure = true;
     }
     parser.set_max_payload(info.max_payload);
     let mut out = BytesMut::new();
-    encoder::write_connect(&mut out, &connect_info(addr, options));
+    encoder::write_connect(&mut out, &connect_info(addr, options, &info, secure)?);
     out.extend_from_slice(encoder::PING);
     stream
         .write_all(&out)
@@ -152,16 +169,29 @@ async fn handshake(
     })
 }
 
-fn connect_info(addr: &ServerAddr, options: &ConnectOptions) -> ConnectInfo {
-    let (user, pass) = match (&options.user, addr.user()) {
-        (Some(user), _) => (Some(user.clone()), options.password.clone()),
-        (None, Some(user)) => (Some(user.to_owned()), addr.password().map(str::to_owned)),
-        (None, None) => (None, None),
-    };
-    ConnectInfo {
+/// The `CONNECT` for `addr`: credentials of the URL first (a user without a password is a
+/// token, as nats.go reads `nats://TOKEN@host`), then those of the options.
+fn connect_info(
+    addr: &ServerAddr,
+    options: &ConnectOptions,
+    info: &ServerInfo,
+    secure: bool,
+) -> Result<ConnectInfo, ConnectError> {
+    let proof = options.auth.prove(&info.nonce)?;
+    let (mut user, mut pass, mut auth_token) = (None, None, proof.auth_token);
+    match (addr.user(), addr.password()) {
+        (Some(u), Some(p)) => (user, pass) = (Some(u), Some(p)),
+        (Some(token), None) => auth_token = Some(token),
+        _ => {
+            user = options.user.clone();
+            pass = options.password.clone();
+            auth_token = auth_token.or_else(|| options.token.clone());
+        }
+    }
+    Ok(ConnectInfo {
         verbose: options.verbose,
         pedantic: options.pedantic,
-        tls_required: false,
+        tls_required: secure,
         name: options.name.clone(),
         lang: "rust",
         version: env!("CARGO_PKG_VERSION"),
@@ -171,11 +201,11 @@ fn connect_info(addr: &ServerAddr, options: &ConnectOptions) -> ConnectInfo {
         no_responders: true,
         user,
         pass,
-        auth_token: options.token.clone(),
-        jwt: None,
-        nkey: None,
-        sig: None,
-    }
+        auth_token,
+        jwt: proof.jwt,
+        nkey: proof.nkey,
+        sig: proof.sig,
+    })
 }
 
 async fn next_op(

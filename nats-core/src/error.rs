@@ -111,9 +111,19 @@ pub enum ConnectErrorKind {
     /// [`ServerRefusal`](crate::ServerRefusal).
     #[error("server error during handshake")]
     ServerError,
-    /// The server requires something this client cannot do yet (such as TLS).
+    /// The server requires something this client cannot do.
     #[error("unsupported server requirement")]
     Unsupported,
+    /// The credentials of the options could not be used: a file that cannot be read or
+    /// parsed, a seed that is not one, a failing callback (the source says which; it never
+    /// holds the secret).
+    #[error("invalid credentials")]
+    Credentials,
+    /// TLS could not be set up or the handshake failed: the source names the server and why
+    /// (a file that cannot be read, an unknown issuer, a name mismatch, an expired
+    /// certificate, a server that does not offer TLS).
+    #[error("TLS error")]
+    Tls,
 }
 
 /// Failure to publish.

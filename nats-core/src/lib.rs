@@ -17,6 +17,7 @@
 //! outbox that the task writes with vectored I/O, and the task hands each received message to
 //! its subscription's channel without taking a lock.
 
+mod auth;
 mod client;
 mod connection;
 #[cfg(test)]
@@ -42,7 +43,13 @@ mod server_pool;
 mod shared;
 mod subject;
 mod subscriber;
+mod tls;
 mod transport;
+
+/// The Rust examples of the workspace's README, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 pub use bytes::Bytes;
 pub use client::{connect, Client, SubscribeOptions};
@@ -68,3 +75,5 @@ pub use subject::{
     Subject, SubjectError,
 };
 pub use subscriber::Subscriber;
+/// The rustls crate this client uses, for [`ConnectOptions::tls_client_config`].
+pub use tokio_rustls::rustls;

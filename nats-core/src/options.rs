@@ -6,10 +6,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::{JwtCallback, Method, SignCallback, Source};
 use crate::client::Client;
 use crate::error::ConnectError;
 use crate::event::Event;
 use crate::server_addr::ToServerAddrs;
+use crate::tls::{Pem, TlsOptions};
 
 /// A boxed future returned by an event callback.
 pub type CallbackFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -68,6 +70,8 @@ pub struct ConnectOptions {
     pub(crate) lame_duck_move_within: Option<Duration>,
     pub(crate) reconnect_buffer_wait: bool,
     pub(crate) dialer: Option<Arc<dyn crate::transport::Dialer>>,
+    pub(crate) tls: TlsOptions,
+    pub(crate) auth: Method,
 }
 
 impl Default for ConnectOptions {
@@ -103,6 +107,8 @@ impl Default for ConnectOptions {
             lame_duck_move_within: Some(Duration::from_secs(5)),
             reconnect_buffer_wait: false,
             dialer: None,
+            tls: TlsOptions::default(),
+            auth: Method::None,
         }
     }
 }
@@ -141,6 +147,8 @@ impl fmt::Debug for ConnectOptions {
             .field("ignore_auth_error_abort", &self.ignore_auth_error_abort)
             .field("lame_duck_move_within", &self.lame_duck_move_within)
             .field("reconnect_buffer_wait", &self.reconnect_buffer_wait)
+            .field("tls", &self.tls)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -381,6 +389,128 @@ impl ConnectOptions {
     /// Token to authenticate with.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Asks `token` for the token on every connect and reconnect (nats-py 2.13's callable
+    /// `token`), so that short-lived tokens are refreshed.
+    pub fn token_callback<F>(mut self, token: F) -> Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.auth = Method::TokenCallback(Arc::new(token));
+        self
+    }
+
+    /// Authenticates with an NKey: `seed` (`SU...`) signs the server's nonce, and its public
+    /// key goes in `CONNECT` (nats-py's `nkeys_seed_str`).
+    pub fn nkey_seed(mut self, seed: impl Into<String>) -> Self {
+        self.auth = Method::NKey(Source::Text(seed.into()));
+        self
+    }
+
+    /// Authenticates with the NKey seed read from `path` on every connect (nats-py's
+    /// `nkeys_seed`).
+    pub fn nkey_seed_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.auth = Method::NKey(Source::File(path.into()));
+        self
+    }
+
+    /// Authenticates with the user JWT and seed of a `.creds` file (as `nsc` and the NATS CLI
+    /// write them), read on every connect so that a rotated file is used (nats-py's
+    /// `user_credentials`).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nats_core::ConnectError> {
+    /// let client = nats_core::ConnectOptions::new()
+    ///     .credentials_file("/etc/nats/app.creds")
+    ///     .connect("tls://nats.example.com:4222")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn credentials_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.auth = Method::Creds(Source::File(path.into()));
+        self
+    }
+
+    /// Authenticates with the content of a `.creds` file.
+    pub fn credentials(mut self, creds: impl Into<String>) -> Self {
+        self.auth = Method::Creds(Source::Text(creds.into()));
+        self
+    }
+
+    /// Authenticates with a user JWT and a signature made elsewhere (an HSM, a vault):
+    /// `jwt` gives the JWT and `sign` signs the server's nonce with the user's key, on every
+    /// connect (nats-py's `user_jwt_cb` and `signature_cb`).
+    pub fn jwt_callbacks<J, S>(mut self, jwt: J, sign: S) -> Self
+    where
+        J: Fn() -> Result<String, String> + Send + Sync + 'static,
+        S: Fn(&[u8]) -> Result<Vec<u8>, String> + Send + Sync + 'static,
+    {
+        let jwt: JwtCallback = Arc::new(jwt);
+        let sign: SignCallback = Arc::new(sign);
+        self.auth = Method::Jwt(jwt, sign);
+        self
+    }
+
+    /// Uses TLS with every server, even one whose `INFO` does not require it (a server that
+    /// does not offer TLS is then refused). Without it, TLS is used with `tls://` servers and
+    /// with servers that require it. Any other TLS option implies it.
+    pub fn require_tls(mut self, required: bool) -> Self {
+        self.tls.required = required;
+        self
+    }
+
+    /// Starts TLS before the server's `INFO`, for servers configured with `handshake_first`.
+    pub fn tls_handshake_first(mut self, first: bool) -> Self {
+        self.tls.handshake_first = first;
+        self
+    }
+
+    /// Verifies the servers' certificates against `name` instead of the host dialed.
+    pub fn tls_hostname(mut self, name: impl Into<String>) -> Self {
+        self.tls.hostname = Some(name.into());
+        self
+    }
+
+    /// Trusts the CA certificates of the PEM file at `path`, and only those (instead of the
+    /// system's store). Can be given more than once.
+    pub fn tls_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.roots.push(Pem::File(path.into()));
+        self
+    }
+
+    /// Trusts the CA certificates of `pem`, and only those.
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.roots.push(Pem::Bytes(pem.into()));
+        self
+    }
+
+    /// Presents the client certificate (chain) and key of these PEM files, for mutual TLS.
+    pub fn tls_client_cert_files(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.tls.client_cert = Some((Pem::File(cert.into()), Pem::File(key.into())));
+        self
+    }
+
+    /// Presents the client certificate (chain) and key given as PEM, for mutual TLS.
+    pub fn tls_client_cert_pem(
+        mut self,
+        cert: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls.client_cert = Some((Pem::Bytes(cert.into()), Pem::Bytes(key.into())));
+        self
+    }
+
+    /// Uses this rustls configuration as it is (the Rust counterpart of nats-py's
+    /// `ssl.SSLContext`): the CA and client certificate options are then ignored, and no
+    /// root is added to it.
+    pub fn tls_client_config(mut self, config: crate::rustls::ClientConfig) -> Self {
+        self.tls.config = Some(Arc::new(config));
         self
     }
 

@@ -19,11 +19,14 @@ pub const DEFAULT_PORT: u16 = 4222;
 /// assert_eq!(addr.port(), 4222);
 /// let addr: ServerAddr = "nats://alice:secret@127.0.0.1:4333".parse().unwrap();
 /// assert_eq!(addr.port(), 4333);
-/// assert_eq!(addr.user(), Some("alice"));
+/// assert_eq!(addr.user().as_deref(), Some("alice"));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ServerAddr {
     url: Url,
+    /// The name to verify TLS against when the host is an address the cluster announced by
+    /// IP, as nats.go keeps it: the host of the server that announced it.
+    tls_name: Option<String>,
 }
 
 impl ServerAddr {
@@ -48,14 +51,17 @@ impl ServerAddr {
         self.url.scheme() == "tls"
     }
 
-    /// User name given in the URL.
-    pub fn user(&self) -> Option<&str> {
-        Some(self.url.username()).filter(|u| !u.is_empty())
+    /// User name given in the URL, percent-decoded (`nats://u%40x:p@h` is `u@x`). With no
+    /// password, it is a token (`nats://TOKEN@host`).
+    pub fn user(&self) -> Option<String> {
+        Some(self.url.username())
+            .filter(|u| !u.is_empty())
+            .map(percent_decoded)
     }
 
-    /// Password given in the URL.
-    pub fn password(&self) -> Option<&str> {
-        self.url.password()
+    /// Password given in the URL, percent-decoded.
+    pub fn password(&self) -> Option<String> {
+        self.url.password().map(percent_decoded)
     }
 
     /// `host:port`, as a socket address to dial.
@@ -74,7 +80,24 @@ impl ServerAddr {
         // Both fail only for URLs that cannot carry credentials, which ours always can.
         let _ = url.set_username(other.url.username());
         let _ = url.set_password(other.url.password());
-        ServerAddr { url }
+        ServerAddr {
+            url,
+            tls_name: self.tls_name.clone(),
+        }
+    }
+
+    /// This address, verified for TLS against `name` when its host is an IP address.
+    pub(crate) fn with_tls_name_of(mut self, other: &ServerAddr) -> ServerAddr {
+        let is_ip = |host: &str| host.parse::<std::net::IpAddr>().is_ok();
+        if is_ip(self.host()) && !is_ip(other.host()) {
+            self.tls_name = Some(other.host().to_owned());
+        }
+        self
+    }
+
+    /// The name to verify TLS against instead of the host, if any.
+    pub(crate) fn tls_name(&self) -> Option<&str> {
+        self.tls_name.as_deref()
     }
 }
 
@@ -106,7 +129,10 @@ impl FromStr for ServerAddr {
                 url.path()
             )));
         }
-        Ok(ServerAddr { url })
+        Ok(ServerAddr {
+            url,
+            tls_name: None,
+        })
     }
 }
 
@@ -122,6 +148,12 @@ impl fmt::Debug for ServerAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ServerAddr({self})")
     }
+}
+
+fn percent_decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Anything that names one or more servers: a `ServerAddr`, a string (possibly a
@@ -202,7 +234,15 @@ mod tests {
         assert_eq!(a.host(), "::1");
         let a: ServerAddr = "tls://u:p@h:1".parse().expect("valid");
         assert!(a.tls_required());
-        assert_eq!((a.user(), a.password()), (Some("u"), Some("p")));
+        assert_eq!(
+            (a.user().as_deref(), a.password().as_deref()),
+            (Some("u"), Some("p"))
+        );
+        let encoded: ServerAddr = "nats://u%40x:p%40ss%3A1@h".parse().expect("valid");
+        assert_eq!(
+            (encoded.user().as_deref(), encoded.password().as_deref()),
+            (Some("u@x"), Some("p@ss:1"))
+        );
         assert_eq!(a.to_string(), "tls://h:1");
     }
 

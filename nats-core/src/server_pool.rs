@@ -235,6 +235,10 @@ impl ServerPool {
                 Some(with) => addr.with_credentials_of(with),
                 None => addr,
             };
+            let addr = match current {
+                Some(current) => addr.with_tls_name_of(current),
+                None => addr,
+            };
             self.entries.push(PoolEntry::new(addr, true));
             added = true;
         }
@@ -363,9 +367,14 @@ mod tests {
             .find(|e| e.discovered)
             .expect("discovered");
         assert_eq!(
-            entry.addr.user(),
+            entry.addr.user().as_deref(),
             Some("u"),
             "credentials of the configured URL"
+        );
+        assert_eq!(
+            entry.addr.tls_name(),
+            Some("seed"),
+            "verified as the announcing server"
         );
         assert!(pool
             .update(

@@ -34,8 +34,7 @@ pub(crate) trait Dialer: Send + Sync {
 pub(crate) enum Transport {
     /// A TCP connection.
     Tcp(TcpStream),
-    /// Any other stream. Only the tests' dialers make one until TLS arrives.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Any other stream: TLS over TCP, or what a test's dialer makes.
     Boxed(Box<dyn AsyncStream>),
 }
 
