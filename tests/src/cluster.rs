@@ -4,9 +4,11 @@ use std::fmt::Write as _;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::certs::TestPki;
 use crate::logs::Listener;
 use crate::monitor;
 use crate::routes;
+use crate::security::{route_tls_conf, tls_conf, TlsMode};
 use crate::server::NatsServer;
 
 /// The cluster name every node is given.
@@ -54,6 +56,8 @@ pub struct NatsCluster {
     nodes: Vec<NatsServer>,
     /// Config text shared by every node.
     extra_conf: String,
+    /// Config text inside every node's `cluster` block.
+    cluster_conf: String,
 }
 
 impl NatsCluster {
@@ -81,9 +85,56 @@ impl NatsCluster {
     ///
     /// As [`spawn`](Self::spawn).
     pub fn spawn_with_config(n: usize, extra_conf_text: &str) -> Self {
+        Self::spawn_with_cluster_config(n, extra_conf_text, "")
+    }
+
+    /// Starts an `n`-node cluster with TLS: for clients in `client_tls` mode
+    /// (as [`tls_conf`]) unless it is `None`, and between the routes (as
+    /// [`route_tls_conf`]) if `route_tls`; waits until the routes are all up.
+    ///
+    /// The route ports, client ports and monitoring ports stay as in
+    /// [`spawn`](Self::spawn); the monitoring endpoint stays plain HTTP. Keep
+    /// `pki` alive as long as nodes may start or restart.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
+    pub fn spawn_with_tls(
+        n: usize,
+        pki: &TestPki,
+        client_tls: Option<TlsMode>,
+        route_tls: bool,
+    ) -> Self {
+        let client_conf = client_tls.map_or_else(String::new, |mode| tls_conf(pki, mode));
+        let route_conf = if route_tls {
+            route_tls_conf(pki)
+        } else {
+            String::new()
+        };
+        Self::spawn_with_cluster_config(n, &client_conf, &route_conf)
+    }
+
+    /// Starts an `n`-node cluster whose nodes all share `extra_conf_text` (as
+    /// [`spawn_with_config`](Self::spawn_with_config)) and have
+    /// `cluster_conf_text` inside their `cluster` block, such as the
+    /// `tls { ... }` block of [`route_tls_conf`], `pool_size: 1` or an
+    /// `authorization { ... }` block for routes; waits until the routes are
+    /// all up.
+    ///
+    /// The harness writes the cluster's `name`, `listen` and `routes` itself,
+    /// so the text must not set them.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Self::spawn).
+    pub fn spawn_with_cluster_config(
+        n: usize,
+        extra_conf_text: &str,
+        cluster_conf_text: &str,
+    ) -> Self {
         assert!(n > 0, "a cluster needs at least one node");
         let start = |index: usize, routes: &[u16]| {
-            let conf = node_config(extra_conf_text, index, None, routes);
+            let conf = node_config(extra_conf_text, cluster_conf_text, index, None, routes);
             NatsServer::start(Some(&conf), NODE_ARGS, NODE_LISTENERS)
         };
         // No other node's route port is known yet when node 0 starts, but a
@@ -98,6 +149,7 @@ impl NatsCluster {
         let cluster = Self {
             nodes,
             extra_conf: extra_conf_text.to_owned(),
+            cluster_conf: cluster_conf_text.to_owned(),
         };
         cluster.pin_configs();
         cluster.wait_for_routes();
@@ -258,6 +310,7 @@ impl NatsCluster {
                 .collect();
             node.rewrite_config(&node_config(
                 &self.extra_conf,
+                &self.cluster_conf,
                 index,
                 Some(ports[index]),
                 &others,
@@ -322,8 +375,14 @@ fn route_port(node: &NatsServer) -> u16 {
 
 /// The config file of node `index`: the shared text, then its name and a
 /// `cluster` block listening on `listen` (or a port the server picks) with
-/// routes to `routes`.
-fn node_config(extra_conf: &str, index: usize, listen: Option<u16>, routes: &[u16]) -> String {
+/// routes to `routes`, and the `cluster_conf` text, indented, at its end.
+fn node_config(
+    extra_conf: &str,
+    cluster_conf: &str,
+    index: usize,
+    listen: Option<u16>,
+    routes: &[u16],
+) -> String {
     let listen = listen.map_or_else(|| "-1".to_owned(), |port| port.to_string());
     let mut conf = String::new();
     if !extra_conf.is_empty() {
@@ -341,6 +400,9 @@ fn node_config(extra_conf: &str, index: usize, listen: Option<u16>, routes: &[u1
         }
         let _ = writeln!(conf, "  ]");
     }
+    for line in cluster_conf.lines() {
+        let _ = writeln!(conf, "  {line}");
+    }
     let _ = writeln!(conf, "}}");
     conf
 }
@@ -357,7 +419,7 @@ mod tests {
 
     #[test]
     fn first_config_lets_the_server_pick_the_route_port() {
-        let conf = node_config("", 0, None, &[]);
+        let conf = node_config("", "", 0, None, &[]);
         assert_eq!(
             conf,
             "server_name: n0\ncluster {\n  name: test\n  listen: \"127.0.0.1:-1\"\n}\n"
@@ -366,12 +428,23 @@ mod tests {
 
     #[test]
     fn pinned_config_keeps_ports_and_shared_text() {
-        let conf = node_config("jetstream: enabled", 2, Some(4248), &[4246, 4247]);
+        let conf = node_config("jetstream: enabled", "", 2, Some(4248), &[4246, 4247]);
         assert_eq!(
             conf,
             "jetstream: enabled\nserver_name: n2\ncluster {\n  name: test\n  \
              listen: \"127.0.0.1:4248\"\n  routes: [\n    \
              \"nats-route://127.0.0.1:4246\"\n    \"nats-route://127.0.0.1:4247\"\n  ]\n}\n"
+        );
+    }
+
+    #[test]
+    fn cluster_text_goes_inside_the_cluster_block() {
+        let conf = node_config("", "tls {\n  verify: true\n}\n", 1, Some(4248), &[4246]);
+        assert_eq!(
+            conf,
+            "server_name: n1\ncluster {\n  name: test\n  listen: \"127.0.0.1:4248\"\n  \
+             routes: [\n    \"nats-route://127.0.0.1:4246\"\n  ]\n  tls {\n    \
+             verify: true\n  }\n}\n"
         );
     }
 }

@@ -137,6 +137,22 @@ impl NatsServer {
         self.ports.monitor
     }
 
+    /// Fetches the monitoring endpoint `path` (such as `/varz`, `/connz?auth=1`
+    /// or `/routez`) over plain HTTP and parses its JSON, to see how the
+    /// server judged connections: their TLS version, account, user and so on.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the server has no [monitoring port](Self::monitor_port)
+    /// (start it with `-m -1`, as every [`NatsCluster`](crate::NatsCluster)
+    /// node is), or the request fails or does not answer JSON.
+    pub fn monitor_json(&self, path: &str) -> serde_json::Value {
+        let port = self
+            .monitor_port()
+            .unwrap_or_else(|| panic!("nats-server has no monitoring port; start it with -m -1"));
+        crate::monitor::get_json(port, path).unwrap_or_else(|err| panic!("{err}"))
+    }
+
     /// The temporary directory holding the config file and JetStream data.
     pub fn store_dir(&self) -> &Path {
         self.store.path()
