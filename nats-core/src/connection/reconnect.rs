@@ -113,7 +113,7 @@ fn delay_before(options: &ConnectOptions, entry: &PoolEntry, attempt: u32) -> Du
         return Duration::ZERO;
     };
     let spacing = backoff(since.elapsed(), options.reconnect_time_wait);
-    let jitter_max = if entry.addr.tls_required() {
+    let jitter_max = if entry.addr.tls_required() || options.tls.wanted() {
         options.reconnect_jitter_tls
     } else {
         options.reconnect_jitter

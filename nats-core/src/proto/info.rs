@@ -59,7 +59,7 @@ pub struct ServerInfo {
 }
 
 /// What the client says about itself in `CONNECT`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct ConnectInfo {
     pub(crate) verbose: bool,
     pub(crate) pedantic: bool,
@@ -84,4 +84,20 @@ pub(crate) struct ConnectInfo {
     pub(crate) nkey: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) sig: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |value: &Option<String>| value.as_ref().map(|_| "***");
+        f.debug_struct("ConnectInfo")
+            .field("name", &self.name)
+            .field("tls_required", &self.tls_required)
+            .field("user", &self.user)
+            .field("pass", &secret(&self.pass))
+            .field("auth_token", &secret(&self.auth_token))
+            .field("nkey", &self.nkey)
+            .field("jwt", &secret(&self.jwt))
+            .field("sig", &secret(&self.sig))
+            .finish_non_exhaustive()
+    }
 }
