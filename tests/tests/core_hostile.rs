@@ -2,6 +2,10 @@
 //! by another connection do not break it (nor a service on it), a full reconnect buffer
 //! fails or holds publishers as configured, and requests and flushes never hang.
 
+mod common;
+
+use common::{events_so_far, recording_events, wait_for_event, wait_for_state};
+
 use std::time::Duration;
 
 use nats_core::{
@@ -12,57 +16,6 @@ use nats_micro::{handler_fn, Service};
 use nats_tests::{within, NatsServer, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-
-/// Options whose event callback forwards every [`Event`] to the returned receiver.
-fn recording_events() -> (ConnectOptions, mpsc::UnboundedReceiver<Event>) {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let options = ConnectOptions::new().event_callback(move |event| {
-        let sender = sender.clone();
-        async move {
-            // The test may have finished and dropped the receiver.
-            let _ = sender.send(event);
-        }
-    });
-    (options, receiver)
-}
-
-/// Receives events until one satisfies `wanted`; returns it and those before it.
-async fn wait_for_event(
-    events: &mut mpsc::UnboundedReceiver<Event>,
-    wanted: impl Fn(&Event) -> bool,
-) -> (Event, Vec<Event>) {
-    let mut before = Vec::new();
-    loop {
-        let event = tokio::time::timeout(WAIT, events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no such event within {WAIT:?}; saw {before:?}"))
-            .unwrap_or_else(|| panic!("event stream ended; saw {before:?}"));
-        if wanted(&event) {
-            return (event, before);
-        }
-        before.push(event);
-    }
-}
-
-/// The events received so far, without waiting.
-fn events_so_far(events: &mut mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
-    let mut seen = Vec::new();
-    while let Ok(event) = events.try_recv() {
-        seen.push(event);
-    }
-    seen
-}
-
-async fn wait_for_state(client: &Client, state: State) {
-    tokio::time::timeout(WAIT, async {
-        while client.state() != state {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("client never reached {state:?}, still {:?}", client.state()));
-}
 
 async fn connect(options: ConnectOptions, server: &NatsServer) -> Client {
     within("connect", options.connect(server.url()))

@@ -2,6 +2,10 @@
 //! subscription or refuse one publish and leave the connection up, and credentials the
 //! server refuses, which end a client that cannot get back in.
 
+mod common;
+
+use common::{events_so_far, recording_events, wait_for_event};
+
 use std::error::Error as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +15,6 @@ use nats_core::{
     SubscribeErrorKind, Subscriber,
 };
 use nats_tests::{within, NatsServer, WAIT};
-use tokio::sync::mpsc;
 
 /// Alice may publish anywhere but under `forbidden.`, and subscribe anywhere but under
 /// `secret.` and, in queue group `slackers`, to `jobs.*`. With deny lists only, `_INBOX.>`
@@ -85,46 +88,6 @@ async fn reload(server: &NatsServer) {
         "reload failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// Options whose event callback forwards every [`Event`] to the returned receiver.
-fn recording_events() -> (ConnectOptions, mpsc::UnboundedReceiver<Event>) {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let options = ConnectOptions::new().event_callback(move |event| {
-        let sender = sender.clone();
-        async move {
-            // The test may have finished and dropped the receiver.
-            let _ = sender.send(event);
-        }
-    });
-    (options, receiver)
-}
-
-/// Receives events until one satisfies `wanted`; returns it and those before it.
-async fn wait_for_event(
-    events: &mut mpsc::UnboundedReceiver<Event>,
-    wanted: impl Fn(&Event) -> bool,
-) -> (Event, Vec<Event>) {
-    let mut before = Vec::new();
-    loop {
-        let event = tokio::time::timeout(WAIT, events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("no such event within {WAIT:?}; saw {before:?}"))
-            .unwrap_or_else(|| panic!("event stream ended; saw {before:?}"));
-        if wanted(&event) {
-            return (event, before);
-        }
-        before.push(event);
-    }
-}
-
-/// The events received so far, without waiting.
-fn events_so_far(events: &mut mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
-    let mut seen = Vec::new();
-    while let Ok(event) = events.try_recv() {
-        seen.push(event);
-    }
-    seen
 }
 
 /// Whether `event` is a permissions violation of `operation` on `subject`.

@@ -6,7 +6,7 @@
 // Each test file is its own crate and uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
 
-use nats_core::{Client, ConnectOptions, Event, Message, Subscriber};
+use nats_core::{Client, ConnectOptions, Event, Message, State, Subscriber};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -90,4 +90,23 @@ pub(crate) async fn wait_for_event(
         }
         before.push(event);
     }
+}
+
+/// The events received so far, without waiting.
+pub(crate) fn events_so_far(events: &mut mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    seen
+}
+
+/// Waits until `client` is in `state`.
+pub(crate) async fn wait_for_state(client: &Client, state: State) {
+    let reached = async {
+        while client.state() != state {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    within("state", reached).await;
 }
