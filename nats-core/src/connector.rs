@@ -253,6 +253,11 @@ fn protocol_error(addr: &ServerAddr, what: &str) -> ConnectError {
     Error::with_source(ConnectErrorKind::Protocol, format!("{addr}: {what}"))
 }
 
+/// A read or write that failed: a TLS alert the server sent (with TLS 1.3 a refused client
+/// certificate arrives on the first read after the handshake) is a TLS error.
 fn io_error(addr: &ServerAddr, err: std::io::Error) -> ConnectError {
-    Error::with_source(ConnectErrorKind::Io, format!("{addr}: {err}"))
+    match tls::alert(&err) {
+        Some(why) => Error::with_source(ConnectErrorKind::Tls, format!("{addr}: {why}")),
+        None => Error::with_source(ConnectErrorKind::Io, format!("{addr}: {err}")),
+    }
 }

@@ -186,6 +186,20 @@ pub(crate) async fn upgrade(
     Ok(Transport::Boxed(Box::new(stream)))
 }
 
+/// What a TLS alert from the server inside `err` means, if there is one.
+pub(crate) fn alert(err: &io::Error) -> Option<String> {
+    let tls = err.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(match tls {
+        rustls::Error::AlertReceived(
+            alert @ (rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::UnknownCA
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::CertificateUnknown),
+        ) => format!("the server refused the client certificate (alert {alert:?})"),
+        other => format!("TLS error: {other}"),
+    })
+}
+
 fn config_error(why: String) -> ConnectError {
     Error::with_source(ConnectErrorKind::Tls, why)
 }
