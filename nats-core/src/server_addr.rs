@@ -106,6 +106,8 @@ impl FromStr for ServerAddr {
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let input = input.trim();
+        // Errors quote the address without its user and password.
+        let shown = redacted(input);
         let invalid = |why: String| Error::with_source(ConnectErrorKind::InvalidAddress, why);
         if input.is_empty() {
             return Err(invalid("empty server address".into()));
@@ -115,17 +117,17 @@ impl FromStr for ServerAddr {
         } else {
             format!("nats://{input}")
         };
-        let url = Url::parse(&with_scheme).map_err(|e| invalid(format!("{input:?}: {e}")))?;
+        let url = Url::parse(&with_scheme).map_err(|e| invalid(format!("{shown:?}: {e}")))?;
         match url.scheme() {
             "nats" | "tls" => {}
-            other => return Err(invalid(format!("{input:?}: unsupported scheme {other:?}"))),
+            other => return Err(invalid(format!("{shown:?}: unsupported scheme {other:?}"))),
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(invalid(format!("{input:?}: no host")));
+            return Err(invalid(format!("{shown:?}: no host")));
         }
         if !matches!(url.path(), "" | "/") {
             return Err(invalid(format!(
-                "{input:?}: unexpected path {:?}",
+                "{shown:?}: unexpected path {:?}",
                 url.path()
             )));
         }
@@ -147,6 +149,16 @@ impl fmt::Display for ServerAddr {
 impl fmt::Debug for ServerAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ServerAddr({self})")
+    }
+}
+
+/// `input` with the user and password of its authority replaced by `***`.
+fn redacted(input: &str) -> String {
+    let start = input.find("://").map_or(0, |i| i + 3);
+    let end = input[start..].find('/').map_or(input.len(), |i| start + i);
+    match input[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &input[..start], &input[start + at..]),
+        None => input.to_owned(),
     }
 }
 
@@ -260,6 +272,19 @@ mod tests {
         }
         let err = "nats://h:99999".parse::<ServerAddr>().expect_err("port");
         assert!(err.to_string().contains("h:99999"), "{err}");
+        for bad in [
+            "nats://alice:hunter2@h:notaport",
+            "http://tok3n@h:1",
+            "alice:pw@h:1/path",
+        ] {
+            let err = bad.parse::<ServerAddr>().expect_err(bad);
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("tok3n") && !text.contains("pw@"),
+                "{text}"
+            );
+            assert!(text.contains("***@h:"), "{text}");
+        }
     }
 
     #[test]
