@@ -472,7 +472,9 @@ impl Client {
     }
 
     /// Drains: unsubscribes every subscription, lets their readers take the messages already
-    /// received, writes everything published, then closes; all within `drain_timeout`.
+    /// received, writes everything published, then closes; all within `drain_timeout`. A
+    /// subscription whose reader takes nothing for 200 ms does not hold the drain up: what it
+    /// holds stays readable after the close, then its stream ends.
     ///
     /// # Errors
     /// [`DrainErrorKind::TimedOut`] if it took longer (the client is closed anyway), or
@@ -508,9 +510,7 @@ impl Client {
             .confirmed
             .await
             .map_err(|_| DrainError::new(DrainErrorKind::Closed))?;
-        while !ticket.pending.iter().all(|p| p.is_settled()) {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        wait_for_readers(&ticket.pending).await;
         self.flush_inner()
             .await
             .map_err(|e| DrainError::with_source(DrainErrorKind::Closed, e))
@@ -616,6 +616,36 @@ impl Client {
             out_bytes,
             reconnects: shared.reconnects.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// How long a drain waits for a subscription whose reader takes nothing: past it, what the
+/// subscription holds stays readable after the close, and the drain goes on.
+const IDLE_READER: Duration = Duration::from_millis(200);
+
+/// Waits until the readers of `inboxes` have taken what was delivered, or gone away, or
+/// stopped reading: a `Subscriber` nobody reads does not hold a drain up.
+async fn wait_for_readers(inboxes: &[Arc<Inbox>]) {
+    let mut watched: Vec<(&Arc<Inbox>, usize, tokio::time::Instant)> = inboxes
+        .iter()
+        .map(|inbox| (inbox, inbox.pending_messages(), tokio::time::Instant::now()))
+        .collect();
+    loop {
+        let now = tokio::time::Instant::now();
+        watched.retain_mut(|(inbox, pending, since)| {
+            if inbox.is_settled() {
+                return false;
+            }
+            let left = inbox.pending_messages();
+            if left != *pending {
+                (*pending, *since) = (left, now);
+            }
+            now.duration_since(*since) < IDLE_READER
+        });
+        if watched.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 

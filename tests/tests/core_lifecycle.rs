@@ -147,6 +147,41 @@ async fn drain_hands_over_every_received_message_then_closes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_does_not_wait_for_a_subscriber_nobody_reads_and_its_messages_stay_readable() {
+    const K: usize = 20;
+    let server = NatsServer::spawn();
+    let client = nats_core::ConnectOptions::new()
+        .drain_timeout(Duration::from_secs(30))
+        .connect(server.url())
+        .await
+        .expect("connect");
+    let mut unread = client.subscribe("kept").await.expect("subscribe");
+    for i in 0..K {
+        client
+            .publish("kept", i.to_string())
+            .await
+            .expect("publish");
+    }
+    client.flush().await.expect("flush");
+    let started = Instant::now();
+    within("drain", client.drain()).await.expect("drain");
+    // Far below the 30 s drain timeout: nobody reading is no reason to wait.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(client.is_closed());
+    for i in 0..K {
+        assert_eq!(next_msg(&mut unread).await.payload, i.to_string());
+    }
+    assert!(
+        within("end", unread.next()).await.is_none(),
+        "then the stream ends"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_ends_subscriptions_and_refuses_further_work() {
     let server = NatsServer::spawn();
     let client = nats_core::connect(server.url()).await.expect("connect");
