@@ -122,12 +122,8 @@ async fn finish(responder: &Responder, to: Option<&Subject>, reply: Reply, start
     let Reply { kind, headers } = reply;
     let sent = match kind {
         ReplyKind::Nothing => return,
-        ReplyKind::Error(mut error) => {
-            if error.description.is_empty() {
-                error.description = "unknown error".to_owned();
-            }
-            responder.send_error(to, &error, headers).await
-        }
+        // `send_error` makes the error sendable (no empty code or description, no line break).
+        ReplyKind::Error(error) => responder.send_error(to, &error, headers).await,
         // A request without a reply subject expects no answer: discard it.
         _ if to.is_none() => return,
         ReplyKind::Message(payload) => responder.send(to, payload, headers).await,

@@ -7,7 +7,10 @@ use std::fmt;
 
 use nats_core::RequestError;
 
-pub use crate::service_error::{BoxError, ServiceError, ERROR_CODE_HEADER, ERROR_HEADER};
+pub use crate::service_error::{
+    BoxError, ServiceError, ERROR_CODE_HEADER, ERROR_HEADER, INTERNAL_ERROR, INVALID_INPUT,
+    NOT_FOUND, RATE_LIMITED, UNAUTHORIZED,
+};
 
 /// An invalid service, group or endpoint configuration; names the field at fault.
 ///

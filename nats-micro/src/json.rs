@@ -9,7 +9,7 @@ use crate::reply::{IntoReply, Reply};
 use crate::request::Request;
 
 /// JSON: as a handler argument, the request body deserialized into `T` (a body that does not
-/// parse is answered with a `400` error carrying serde's message); as a handler's return value,
+/// parse is answered with a `400` error, `invalid JSON body: <serde's message>`); as a handler's return value,
 /// `T` serialized as the reply.
 ///
 /// ```
@@ -35,7 +35,7 @@ impl<T: DeserializeOwned, S> FromRequest<S> for Json<T> {
     fn from_request(request: &Request, _state: &S) -> Result<Self, ServiceError> {
         serde_json::from_slice(request.data())
             .map(Json)
-            .map_err(|error| ServiceError::bad_request(error.to_string()))
+            .map_err(|error| ServiceError::bad_request(format!("invalid JSON body: {error}")))
     }
 }
 
@@ -60,11 +60,14 @@ mod tests {
         let request = Request::new("s", "{not json");
         let error =
             Json::<HashMap<String, i32>>::from_request(&request, &()).expect_err("rejected");
-        assert_eq!(error.code, "400");
+        assert_eq!(error.code, crate::INVALID_INPUT);
         let serde_message = serde_json::from_slice::<HashMap<String, i32>>(b"{not json")
             .expect_err("invalid")
             .to_string();
-        assert_eq!(error.description, serde_message);
+        assert_eq!(
+            error.description,
+            format!("invalid JSON body: {serde_message}")
+        );
     }
 
     #[test]

@@ -91,17 +91,19 @@ pub use discovery::{Discovery, DEFAULT_DISCOVERY_STALL, DEFAULT_DISCOVERY_TIMEOU
 pub use endpoint::{BoxEndpoint, EndpointConfig};
 pub use error::{
     AsyncError, BoxError, CallError, ConfigError, ConfigErrorKind, RespondError, RespondErrorKind,
-    ServiceError, StartError, StartErrorKind, ERROR_CODE_HEADER, ERROR_HEADER,
+    ServiceError, StartError, StartErrorKind, ERROR_CODE_HEADER, ERROR_HEADER, INTERNAL_ERROR,
+    INVALID_INPUT, NOT_FOUND, RATE_LIMITED, UNAUTHORIZED,
 };
 pub use group::{Group, GroupConfig};
 pub use handler::{
     handler_fn, handler_with_state, Handler, HandlerFuture, HandlerResponse, HandlerService,
 };
 pub use json::Json;
-pub use monitor::API_PREFIX;
+pub use monitor::{API_PREFIX, DEFAULT_PREFIX};
 pub use nats_core;
 pub use nats_micro_macros::{endpoint, service, stats_handler};
 pub use queue_group::{QueueGroup, DEFAULT_QUEUE_GROUP};
 pub use reply::{IntoReply, NoReply, Reply};
 pub use request::Request;
+pub use schema::{INFO_RESPONSE_TYPE, PING_RESPONSE_TYPE, STATS_RESPONSE_TYPE};
 pub use service::{add_service, Service};

@@ -17,8 +17,11 @@ use crate::reply::error_headers;
 use crate::schema;
 use crate::service::Service;
 
-/// The root of every control subject.
-pub const API_PREFIX: &str = "$SRV";
+/// The root of every control subject: `$SRV`.
+pub const DEFAULT_PREFIX: &str = "$SRV";
+
+/// The root of every control subject; the same as [`DEFAULT_PREFIX`].
+pub const API_PREFIX: &str = DEFAULT_PREFIX;
 
 /// A control verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +200,7 @@ mod tests {
 
     #[test]
     fn control_subjects_at_three_levels() {
+        assert_eq!(DEFAULT_PREFIX, "$SRV");
         assert_eq!(control_subject("PING", None, None), "$SRV.PING");
         assert_eq!(
             control_subject("INFO", Some("calc"), None),

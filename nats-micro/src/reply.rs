@@ -188,15 +188,12 @@ impl<T: IntoReply> IntoReply for (HeaderMap, T) {
 }
 
 /// The headers of an error reply: `extra` (if any), then the two error headers, which win.
-/// Line breaks in the description would break the header block; they become spaces.
+/// Their values are those of [`ServiceError::sendable`] (no empty code, no line break), so the
+/// header block is always valid; callers that also record the error sanitise it first.
 pub(crate) fn error_headers(error: &ServiceError, extra: Option<HeaderMap>) -> HeaderMap {
     let mut headers = extra.unwrap_or_default();
-    let description = if error.description.contains(['\r', '\n']) {
-        error.description.replace(['\r', '\n'], " ")
-    } else {
-        error.description.clone()
-    };
-    headers.insert(ERROR_HEADER, description);
+    let error = error.sendable();
+    headers.insert(ERROR_HEADER, error.description.clone());
     headers.insert(ERROR_CODE_HEADER, error.code.clone());
     headers
 }
@@ -235,6 +232,18 @@ mod tests {
         assert_eq!(headers.get(ERROR_HEADER), Some("two  lines"));
         assert_eq!(headers.get(ERROR_CODE_HEADER), Some("422"));
         assert_eq!(headers.get("Trace"), Some("1"));
+        assert!(headers.validate().is_ok());
+    }
+
+    #[test]
+    fn error_headers_are_always_sendable() {
+        let headers = error_headers(&ServiceError::new("", "bad\rcode\u{0}"), None);
+        assert_eq!(headers.get(ERROR_CODE_HEADER), Some("500"));
+        assert_eq!(headers.get(ERROR_HEADER), Some("bad code "));
+        assert!(headers.validate().is_ok());
+        let headers = error_headers(&ServiceError::new("4\r\n22", ""), None);
+        assert_eq!(headers.get(ERROR_CODE_HEADER), Some("4  22"));
+        assert_eq!(headers.get(ERROR_HEADER), Some("unknown error"));
         assert!(headers.validate().is_ok());
     }
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use nats_core::{Client, HeaderMap, Message, Subject};
+use nats_core::{Client, HeaderMap, Message, PublishErrorKind, Subject};
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use crate::error::{RespondError, RespondErrorKind, ServiceError};
+use crate::error::{RespondError, RespondErrorKind, ServiceError, INTERNAL_ERROR};
 use crate::reply::error_headers;
 use crate::stats::Counters;
 
@@ -122,7 +122,7 @@ impl Request {
             Ok(json) => self.respond(json, None).await,
             Err(error) => {
                 let description = format!("failed to serialize the reply: {error}");
-                self.respond_error(500, &description, Bytes::new(), None)
+                self.respond_error(INTERNAL_ERROR, &description, Bytes::new(), None)
                     .await?;
                 Err(RespondError::with_source(RespondErrorKind::Publish, error))
             }
@@ -196,7 +196,9 @@ impl Responder {
         self.counters.lock().error(last_error);
     }
 
-    /// Publishes a message reply; a failure is counted as a `500` error.
+    /// Publishes a message reply; a failure is counted as a `500` error. A reply larger than
+    /// the server's `max_payload` is answered with a `500` error reply saying so (counted
+    /// once), so the caller does not wait for a reply that never comes.
     pub(crate) async fn send(
         &self,
         to: Option<&Subject>,
@@ -206,18 +208,30 @@ impl Responder {
         self.responded.store(true, Ordering::Release);
         let Some(to) = to else {
             let error = RespondError::new(RespondErrorKind::NoReplySubject);
-            self.count_error(format!("500:{error}"));
+            self.count_error(format!("{INTERNAL_ERROR}:{error}"));
             return Err(error);
         };
+        let size = payload.len() + headers.as_ref().map_or(0, header_block_len);
         let published = match headers {
             Some(headers) => self.client.publish_with_headers(to, headers, payload).await,
             None => self.client.publish(to, payload).await,
         };
-        published.map_err(|error| {
-            let error = RespondError::with_source(RespondErrorKind::Publish, error);
-            self.count_error(format!("500:{error}"));
-            error
-        })
+        let Err(error) = published else {
+            return Ok(());
+        };
+        if error.kind() == PublishErrorKind::MaxPayloadExceeded {
+            let too_large = ServiceError::internal(format!(
+                "reply of {size} bytes exceeds the server's max_payload of {}",
+                self.client.max_payload()
+            ));
+            if let Err(not_sent) = self.send_error(Some(to), &too_large, None).await {
+                tracing::warn!(error = %not_sent, "error reply for an oversized reply not sent");
+            }
+            return Err(RespondError::with_source(RespondErrorKind::Publish, error));
+        }
+        let error = RespondError::with_source(RespondErrorKind::Publish, error);
+        self.count_error(format!("{INTERNAL_ERROR}:{error}"));
+        Err(error)
     }
 
     /// Publishes an error reply. The error is counted before the reply leaves, so that the
@@ -229,14 +243,27 @@ impl Responder {
         headers: Option<HeaderMap>,
     ) -> Result<(), RespondError> {
         self.responded.store(true, Ordering::Release);
+        // Sanitised once: STATS records exactly what the headers carry.
+        let error = error.sendable();
         self.count_error(error.last_error());
         let Some(to) = to else {
             return Err(RespondError::new(RespondErrorKind::NoReplySubject));
         };
-        let headers = error_headers(error, headers);
+        let headers = error_headers(&error, headers);
         self.client
             .publish_with_headers(to, headers, error.data.clone())
             .await
             .map_err(|e| RespondError::with_source(RespondErrorKind::Publish, e))
     }
+}
+
+/// Length in bytes of `headers` as the client encodes them (`NATS/1.0\r\n`, one
+/// `Name: value\r\n` per value, `\r\n`): the part of a reply's size that is not payload.
+fn header_block_len(headers: &HeaderMap) -> usize {
+    "NATS/1.0\r\n".len()
+        + headers
+            .iter()
+            .map(|(name, value)| name.len() + 2 + value.len() + 2)
+            .sum::<usize>()
+        + 2
 }

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::dispatch::{self, EndpointContext};
 use crate::endpoint::BoxEndpoint;
-use crate::error::AsyncError;
+use crate::error::{AsyncError, INTERNAL_ERROR};
 
 /// The requests being handled, each answered when its future completes.
 type InFlight<F> = FuturesUnordered<F>;
@@ -120,7 +120,10 @@ fn report_dropped(subscriber: &Subscriber, context: &EndpointContext, seen: &mut
     *seen = dropped;
     let record = &context.record;
     tracing::warn!(endpoint = %record.name, subject = %record.subject, "{description}");
-    record.counters.lock().error(format!("500:{description}"));
+    record
+        .counters
+        .lock()
+        .error(format!("{INTERNAL_ERROR}:{description}"));
     if let Some(handler) = &context.error_handler {
         handler(&AsyncError {
             endpoint: record.name.clone(),

@@ -1,6 +1,7 @@
 //! [`ServiceError`]: the error reply of the Service API, its two headers, and how errors of
 //! handlers and middleware become one.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt;
@@ -16,6 +17,25 @@ pub const ERROR_HEADER: &str = "Nats-Service-Error";
 
 /// Header carrying the code of an error reply.
 pub const ERROR_CODE_HEADER: &str = "Nats-Service-Error-Code";
+
+/// Error code `400`: the request was malformed (a body that does not parse, a missing field).
+pub const INVALID_INPUT: &str = "400";
+
+/// Error code `401`: the caller is not allowed to make the request.
+pub const UNAUTHORIZED: &str = "401";
+
+/// Error code `404`: what the request asked for does not exist.
+pub const NOT_FOUND: &str = "404";
+
+/// Error code `429`: too many requests; the caller should retry later.
+pub const RATE_LIMITED: &str = "429";
+
+/// Error code `500`: the service failed (a handler error or panic, a reply that could not be
+/// sent). Also the code sent in place of an empty one.
+pub const INTERNAL_ERROR: &str = "500";
+
+/// The description sent in place of an empty one.
+pub(crate) const UNKNOWN_ERROR: &str = "unknown error";
 
 /// An error reply: headers `Nats-Service-Error: <description>` and
 /// `Nats-Service-Error-Code: <code>`, with `data` as the body.
@@ -57,17 +77,17 @@ impl ServiceError {
 
     /// A `400` error: the request was malformed.
     pub fn bad_request(description: impl Into<String>) -> Self {
-        Self::new(400, description)
+        Self::new(INVALID_INPUT, description)
     }
 
     /// A `404` error: what the request asked for does not exist.
     pub fn not_found(description: impl Into<String>) -> Self {
-        Self::new(404, description)
+        Self::new(NOT_FOUND, description)
     }
 
     /// A `500` error: the handler failed.
     pub fn internal(description: impl Into<String>) -> Self {
-        Self::new(500, description)
+        Self::new(INTERNAL_ERROR, description)
     }
 
     /// The same error with `data` as the body of the reply.
@@ -86,6 +106,33 @@ impl ServiceError {
         format!("{}:{}", self.code, self.description)
     }
 
+    /// The error as it can be sent: an empty (or blank) code becomes [`INTERNAL_ERROR`], an
+    /// empty description `"unknown error"`, and control characters (CR, LF, ...) in either
+    /// become spaces, so both headers are always valid. Borrowed when nothing needs changing.
+    pub(crate) fn sendable(&self) -> Cow<'_, ServiceError> {
+        let code_ok = !self.code.trim().is_empty() && !has_control(&self.code);
+        let description_ok = !self.description.is_empty() && !has_control(&self.description);
+        if code_ok && description_ok {
+            return Cow::Borrowed(self);
+        }
+        let code = without_control(&self.code);
+        let code = if code.trim().is_empty() {
+            INTERNAL_ERROR.to_owned()
+        } else {
+            code
+        };
+        let description = if self.description.is_empty() {
+            UNKNOWN_ERROR.to_owned()
+        } else {
+            without_control(&self.description)
+        };
+        Cow::Owned(ServiceError {
+            code,
+            description,
+            data: self.data.clone(),
+        })
+    }
+
     /// The service error a reply carries, if it has the error headers.
     ///
     /// Codes are read leniently, as other implementations send them: surrounding spaces are
@@ -101,12 +148,23 @@ impl ServiceError {
             code: code
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
-                .unwrap_or("500")
+                .unwrap_or(INTERNAL_ERROR)
                 .to_owned(),
             description: description.unwrap_or_default().to_owned(),
             data: message.payload.clone(),
         })
     }
+}
+
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// `text` with every control character replaced by a space.
+fn without_control(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A header by exact name, or else ignoring case (some peers change the case of names).
@@ -196,6 +254,43 @@ mod tests {
         assert_eq!(error.code, "500");
 
         assert_eq!(ServiceError::from_message(&reply(&[("A", "b")], "")), None);
+    }
+
+    #[test]
+    fn sendable_errors_have_valid_headers() {
+        let error = ServiceError::new("", "two\r\nlines\tand\u{7f}more");
+        let sendable = error.sendable();
+        assert_eq!(sendable.code, INTERNAL_ERROR);
+        assert_eq!(sendable.description, "two  lines and more");
+        let error = ServiceError::new("4\n00", "");
+        let sendable = error.sendable();
+        assert_eq!(
+            (sendable.code.as_str(), sendable.description.as_str()),
+            ("4 00", UNKNOWN_ERROR)
+        );
+        assert_eq!(ServiceError::new("\r\n", "x").sendable().code, "500");
+        assert_eq!(ServiceError::new(" ", "x").sendable().code, "500");
+        let clean = ServiceError::new(NOT_FOUND, "gone").with_data("d");
+        assert!(matches!(clean.sendable(), Cow::Borrowed(_)));
+        assert_eq!(
+            ServiceError::new("", "a\nb").with_data("d").sendable().data,
+            "d"
+        );
+    }
+
+    #[test]
+    fn helpers_use_the_code_constants() {
+        assert_eq!(ServiceError::bad_request("x").code, INVALID_INPUT);
+        assert_eq!(ServiceError::not_found("x").code, NOT_FOUND);
+        assert_eq!(ServiceError::internal("x").code, INTERNAL_ERROR);
+        let codes = [
+            INVALID_INPUT,
+            UNAUTHORIZED,
+            NOT_FOUND,
+            RATE_LIMITED,
+            INTERNAL_ERROR,
+        ];
+        assert_eq!(codes, ["400", "401", "404", "429", "500"]);
     }
 
     #[test]

@@ -157,7 +157,7 @@ async fn macro_and_manual_versions_are_the_same_on_the_wire() {
     );
     assert_eq!(
         by_macro.replies[2].error.as_deref(),
-        Some("missing field `email` at line 1 column 14")
+        Some("invalid JSON body: missing field `email` at line 1 column 14")
     );
     assert_eq!(
         by_macro.replies[5],
@@ -230,7 +230,7 @@ async fn macro_and_manual_versions_are_the_same_on_the_wire() {
                 "create",
                 4,
                 3,
-                "INVALID_INPUT:expected ident at line 1 column 2"
+                "INVALID_INPUT:invalid JSON body: expected ident at line 1 column 2"
             ),
             ("get", 2, 1, "USER_NOT_FOUND:no user with id 42"),
             ("update", 3, 2, "USER_NOT_FOUND:no user with id 42"),

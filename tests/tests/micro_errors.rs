@@ -7,7 +7,7 @@ mod micro_support;
 use std::time::Duration;
 
 use micro_support::{connect, discovery, within};
-use nats_core::{Client, HeaderMap, RequestErrorKind, RequestOptions};
+use nats_core::{Client, HeaderMap, RequestOptions};
 use nats_micro::layer::ErrorHandlingLayer;
 use nats_micro::schema::EndpointStats;
 use nats_micro::{
@@ -170,6 +170,7 @@ async fn a_bad_json_body_is_a_400_with_the_serde_message() {
     let serde_message = serde_json::from_str::<Order>("{\"id\": \"seven\"}")
         .expect_err("invalid")
         .to_string();
+    let serde_message = format!("invalid JSON body: {serde_message}");
     let error = call(&client, "orders", "{\"id\": \"seven\"}").await;
     assert_eq!(error, ServiceError::bad_request(serde_message.clone()));
     assert_counted(
@@ -219,17 +220,19 @@ async fn a_reply_that_cannot_be_sent_counts_as_an_error() {
     let client = connect(&server.url()).await;
     let service = start(&client).await;
 
-    let request = RequestOptions::new().timeout(Duration::from_millis(500));
-    let result = within("request", client.send_request("huge", request)).await;
+    // Too large for the server: answered with a 500 error reply instead of a timeout.
+    let description = format!(
+        "reply of {} bytes exceeds the server's max_payload of {}",
+        2 * 1024 * 1024,
+        client.max_payload()
+    );
+    let request = RequestOptions::new().timeout(Duration::from_secs(2));
+    let reply = within("request", client.send_request("huge", request))
+        .await
+        .expect("an error reply, not a timeout");
     assert_eq!(
-        result.expect_err("the reply exceeds max_payload").kind(),
-        RequestErrorKind::TimedOut
+        ServiceError::from_message(&reply),
+        Some(ServiceError::internal(description.clone()))
     );
-    let stats = endpoint_stats(&client, &service, "huge").await;
-    assert_eq!((stats.num_requests, stats.num_errors), (1, 1));
-    assert!(
-        stats.last_error.starts_with("500:reply could not be sent"),
-        "{}",
-        stats.last_error
-    );
+    assert_counted(&client, &service, "huge", 1, &format!("500:{description}")).await;
 }
