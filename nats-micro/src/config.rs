@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use nats_core::Client;
 use serde_json::Value;
@@ -20,6 +21,10 @@ use crate::validate;
 
 /// How many requests one endpoint handles at once unless configured otherwise.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 256;
+
+/// How long [`Service::stop`](crate::Service::stop) lets the requests already received finish
+/// unless configured otherwise.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Computes the `data` of an endpoint in STATS replies from its current counters.
 pub type StatsHandler = Arc<dyn Fn(&EndpointStats) -> Value + Send + Sync>;
@@ -59,6 +64,9 @@ pub struct ServiceConfig {
     pub error_handler: Option<ErrorHandler>,
     /// How many requests one endpoint handles at once; endpoints may set their own.
     pub max_concurrency: usize,
+    /// How long a stop lets the requests already received finish: handlers still running
+    /// then are cancelled, each counted as an error.
+    pub drain_timeout: Duration,
 }
 
 impl ServiceConfig {
@@ -121,6 +129,7 @@ impl Default for ServiceConfig {
             stats_handler: None,
             error_handler: None,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
         }
     }
 }
@@ -136,6 +145,7 @@ impl fmt::Debug for ServiceConfig {
             .field("stats_handler", &self.stats_handler.is_some())
             .field("error_handler", &self.error_handler.is_some())
             .field("max_concurrency", &self.max_concurrency)
+            .field("drain_timeout", &self.drain_timeout)
             .finish()
     }
 }
@@ -219,6 +229,13 @@ impl ServiceBuilder {
     /// How many requests one endpoint handles at once (endpoints may set their own).
     pub fn max_concurrency(mut self, max: usize) -> Self {
         self.config.max_concurrency = max;
+        self
+    }
+
+    /// How long a stop lets the requests already received finish (default 5 s): handlers
+    /// still running then are cancelled, each counted as an error.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.config.drain_timeout = timeout;
         self
     }
 

@@ -85,7 +85,8 @@ mod validate;
 pub use bytes::Bytes;
 pub use call::{check_reply, decode, encode_json, request, request_json, send_request, FromReply};
 pub use config::{
-    ErrorHandler, ServiceBuilder, ServiceConfig, StatsHandler, DEFAULT_MAX_CONCURRENCY,
+    ErrorHandler, ServiceBuilder, ServiceConfig, StatsHandler, DEFAULT_DRAIN_TIMEOUT,
+    DEFAULT_MAX_CONCURRENCY,
 };
 pub use discovery::{Discovery, DEFAULT_DISCOVERY_STALL, DEFAULT_DISCOVERY_TIMEOUT};
 pub use endpoint::{BoxEndpoint, EndpointConfig};

@@ -62,11 +62,15 @@ pub(crate) struct MonitorHandle {
 
 impl MonitorHandle {
     /// Drains the control subscriptions, answers what they already received, and waits for
-    /// the task to end.
-    pub(crate) async fn stop(self) {
+    /// the task to end, until `deadline` at most (then the task is aborted).
+    pub(crate) async fn stop(self, deadline: tokio::time::Instant) {
         // The task may have ended already (connection closed): nothing to tell it then.
         let _ = self.stop.send(());
-        let _ = self.task.await;
+        let task = self.task;
+        tokio::pin!(task);
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+            task.abort();
+        }
     }
 }
 
@@ -111,9 +115,16 @@ async fn run(service: Service, mut slots: Vec<Slot>, mut stop: oneshot::Receiver
         tokio::spawn(async move { service.stop().await });
         return;
     }
+    // With the connection down no server can confirm a drain: just unsubscribe.
+    let connected = service.client().is_connected();
     for (_, slot) in &mut slots {
         if let Some(subscriber) = slot {
-            if let Err(error) = subscriber.drain().await {
+            let done = if connected {
+                subscriber.drain().await.map_err(|e| e.to_string())
+            } else {
+                subscriber.unsubscribe().map_err(|e| e.to_string())
+            };
+            if let Err(error) = done {
                 tracing::debug!(%error, "control subscription not drained");
             }
         }

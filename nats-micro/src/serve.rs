@@ -14,6 +14,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use nats_core::Subscriber;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::dispatch::{self, EndpointContext};
 use crate::endpoint::BoxEndpoint;
@@ -25,57 +26,109 @@ type InFlight<F> = FuturesUnordered<F>;
 /// What the serving loop waits for next.
 enum Next {
     Message(nats_core::Message),
+    /// The service stops (by the deadline the outer timer holds).
     Shutdown,
     End,
 }
 
+/// The stop signal: `None` while the service runs, then the deadline of its drain.
+pub(crate) type Shutdown = watch::Receiver<Option<Instant>>;
+
 /// Serves `subscriber` until the service shuts down (then drains it and answers what was
-/// already received) or the subscription ends; returns once no request is in flight.
+/// already received, by the stop's deadline) or the subscription ends; returns once no
+/// request is in flight. Requests still running at the deadline are cancelled and counted as
+/// errors.
 pub(crate) async fn serve(
     mut subscriber: Subscriber,
     mut service: BoxEndpoint,
     context: Arc<EndpointContext>,
-    mut shutdown: watch::Receiver<bool>,
+    mut shutdown: Shutdown,
 ) {
-    // One future for the whole life of the loop: re-creating it for every request would
-    // register and unregister a waiter each time.
-    let stop = async move {
-        // A dropped sender means the service is gone: shut down as well.
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    };
-    tokio::pin!(stop);
+    // The stop's deadline, once there is one: what is still running then is cancelled.
+    let mut deadline_rx = shutdown.clone();
+    let expiry = async move { tokio::time::sleep_until(deadline(&mut deadline_rx).await).await };
     let max = context.record.max_concurrency;
     let mut in_flight = InFlight::new();
-    let mut draining = false;
-    let mut dropped = 0;
-    loop {
-        while in_flight.len() >= max {
-            in_flight.next().await;
-        }
-        let next = alongside(
-            &mut in_flight,
-            next(&mut subscriber, stop.as_mut(), draining),
-        )
-        .await;
-        let message = match next {
-            Next::Message(message) => message,
-            Next::End => break,
-            Next::Shutdown => {
-                // Unsubscribes; what the server already sent still comes out of the stream.
-                let drained = alongside(&mut in_flight, subscriber.drain()).await;
-                if let Err(error) = drained {
-                    tracing::debug!(%error, "endpoint subscription not drained");
+    let finished = {
+        let work = async {
+            // One future for the whole life of the loop: re-creating it for every request
+            // would register and unregister a waiter each time.
+            let stop = deadline(&mut shutdown);
+            tokio::pin!(stop);
+            let mut draining = false;
+            let mut dropped = 0;
+            loop {
+                while in_flight.len() >= max {
+                    in_flight.next().await;
                 }
-                draining = true;
-                continue;
+                let next = alongside(
+                    &mut in_flight,
+                    next(&mut subscriber, stop.as_mut(), draining),
+                )
+                .await;
+                let message = match next {
+                    Next::Message(message) => message,
+                    Next::End => break,
+                    Next::Shutdown => {
+                        // What the server already sent still comes out of the stream.
+                        alongside(&mut in_flight, stop_receiving(&mut subscriber, &context)).await;
+                        draining = true;
+                        continue;
+                    }
+                };
+                report_dropped(&subscriber, &context, &mut dropped);
+                let incoming = dispatch::accept(message, &context);
+                let ready = alongside(&mut in_flight, dispatch::ready(&mut service)).await;
+                in_flight.push(incoming.handle(&mut service, ready));
             }
+            while in_flight.next().await.is_some() {}
         };
-        report_dropped(&subscriber, &context, &mut dropped);
-        let incoming = dispatch::accept(message, &context);
-        let ready = alongside(&mut in_flight, dispatch::ready(&mut service)).await;
-        in_flight.push(incoming.handle(&mut service, ready));
+        tokio::pin!(work);
+        tokio::select! {
+            () = &mut work => true,
+            () = expiry => false,
+        }
+    };
+    if !finished {
+        cancel_in_flight(&context, in_flight.len());
     }
-    while in_flight.next().await.is_some() {}
+}
+
+/// When the service stops, the deadline of its drain; a dropped sender (the service is gone)
+/// means now.
+async fn deadline(shutdown: &mut Shutdown) -> Instant {
+    match shutdown.wait_for(Option::is_some).await {
+        Ok(deadline) => deadline.unwrap_or_else(Instant::now),
+        Err(_) => Instant::now(),
+    }
+}
+
+/// Stops taking requests: drains the subscription while the connection is up (what the
+/// server sent before the `UNSUB` still arrives), or just unsubscribes when it is not, since
+/// no server can confirm the drain then.
+async fn stop_receiving(subscriber: &mut Subscriber, context: &EndpointContext) {
+    if context.client.is_connected() {
+        if let Err(error) = subscriber.drain().await {
+            tracing::debug!(%error, "endpoint subscription not drained");
+        }
+    } else if let Err(error) = subscriber.unsubscribe() {
+        tracing::debug!(%error, "endpoint subscription not unsubscribed");
+    }
+}
+
+/// Counts the `count` requests cancelled at the stop's deadline as errors.
+fn cancel_in_flight(context: &EndpointContext, count: usize) {
+    if count == 0 {
+        return;
+    }
+    let record = &context.record;
+    tracing::warn!(endpoint = %record.name, count, "handlers cancelled at the drain timeout");
+    let mut counters = record.counters.lock();
+    for _ in 0..count {
+        counters.error(format!(
+            "{INTERNAL_ERROR}:cancelled: the service stopped before the handler finished"
+        ));
+    }
 }
 
 /// Runs `future` while the requests in flight keep making progress.
@@ -97,7 +150,7 @@ where
 
 async fn next(
     subscriber: &mut Subscriber,
-    stop: Pin<&mut impl Future<Output = ()>>,
+    stop: Pin<&mut impl Future<Output = Instant>>,
     draining: bool,
 ) -> Next {
     if draining {
@@ -105,7 +158,7 @@ async fn next(
     }
     tokio::select! {
         biased;
-        () = stop => Next::Shutdown,
+        _ = stop => Next::Shutdown,
         message = subscriber.next() => message.map_or(Next::End, Next::Message),
     }
 }

@@ -64,8 +64,8 @@ struct Inner {
     started: Mutex<SystemTime>,
     endpoints: Mutex<Vec<Arc<EndpointRecord>>>,
     lifecycle: Mutex<Lifecycle>,
-    /// Tells endpoint tasks to drain.
-    shutdown: watch::Sender<bool>,
+    /// Tells endpoint tasks to drain, by the deadline it holds.
+    shutdown: watch::Sender<Option<tokio::time::Instant>>,
     /// Set once everything has stopped.
     stopped: watch::Sender<bool>,
 }
@@ -120,7 +120,7 @@ impl Service {
                 started: Mutex::new(SystemTime::now()),
                 endpoints: Mutex::default(),
                 lifecycle: Mutex::default(),
-                shutdown: watch::Sender::new(false),
+                shutdown: watch::Sender::new(None),
                 stopped: watch::Sender::new(false),
             }),
         };
@@ -331,21 +331,30 @@ impl Service {
     }
 
     /// Stops gracefully: drains every endpoint subscription, finishes the requests already
-    /// received, then drains the `$SRV` subscriptions. Calling it again (or concurrently)
-    /// waits for the same stop. Do not await it from a handler of this service, which it
-    /// would wait for: spawn it instead.
+    /// received, then drains the `$SRV` subscriptions, all within the configured
+    /// `drain_timeout`: handlers still running then are cancelled and counted as errors. When
+    /// the connection is down nothing waits for the server. Calling it again (or
+    /// concurrently) waits for the same stop.
+    ///
+    /// The stop runs on a task of its own: a `stop` cut short (by a timeout, say) still
+    /// completes, and [`stopped`](Self::stopped) resolves. A handler of this service may
+    /// spawn it but should not await it, since the stop waits for that handler.
     pub async fn stop(&self) {
-        let Some((endpoint_tasks, monitor)) = self.begin_stop() else {
-            return self.stopped().await;
-        };
-        self.inner.shutdown.send_replace(true);
-        for task in endpoint_tasks {
-            let _ = task.await;
+        if let Some((endpoint_tasks, monitor)) = self.begin_stop() {
+            let deadline = tokio::time::Instant::now() + self.inner.config.drain_timeout;
+            let service = self.clone();
+            tokio::spawn(async move {
+                service.inner.shutdown.send_replace(Some(deadline));
+                for task in endpoint_tasks {
+                    let _ = task.await;
+                }
+                if let Some(monitor) = monitor {
+                    monitor.stop(deadline).await;
+                }
+                service.inner.stopped.send_replace(true);
+            });
         }
-        if let Some(monitor) = monitor {
-            monitor.stop().await;
-        }
-        self.inner.stopped.send_replace(true);
+        self.stopped().await;
     }
 
     /// Marks the service as stopping and takes what has to be stopped; `None` if another
