@@ -26,6 +26,30 @@ async fn service_with_a_hanging_handler(client: &nats_core::Client, drain: Durat
         .expect("start")
 }
 
+/// Sends a request to `hang` from `caller` and waits until the service has it in a handler.
+async fn send_a_request_that_hangs(
+    service: &Service,
+    caller: &nats_core::Client,
+) -> tokio::task::JoinHandle<Result<nats_core::Message, nats_core::RequestError>> {
+    let request = tokio::spawn({
+        let caller = caller.clone();
+        async move { caller.request("hang", "").await }
+    });
+    // The request is in the handler once the service counted it.
+    within("request received", async {
+        while service
+            .stats()
+            .endpoints
+            .iter()
+            .all(|e| e.num_requests == 0)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    request
+}
+
 fn errors_of(service: &Service, endpoint: &str) -> u64 {
     service
         .stats()
@@ -42,22 +66,7 @@ async fn a_handler_that_never_finishes_is_cancelled_at_the_drain_timeout_and_cou
     let client = connect(&server.url()).await;
     let service = service_with_a_hanging_handler(&client, Duration::from_millis(300)).await;
     let caller = connect(&server.url()).await;
-    let hanging = tokio::spawn({
-        let caller = caller.clone();
-        async move { caller.request("hang", "").await }
-    });
-    // The request is in the handler once the service counted it.
-    within("request received", async {
-        while service
-            .stats()
-            .endpoints
-            .iter()
-            .all(|e| e.num_requests == 0)
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
+    let hanging = send_a_request_that_hangs(&service, &caller).await;
     let started = Instant::now();
     within("stop", service.stop()).await;
     let took = started.elapsed();
@@ -110,21 +119,7 @@ async fn a_stop_cut_short_still_stops_and_stopped_resolves() {
     let client = connect(&server.url()).await;
     let service = service_with_a_hanging_handler(&client, Duration::from_millis(300)).await;
     let caller = connect(&server.url()).await;
-    let _hanging = tokio::spawn({
-        let caller = caller.clone();
-        async move { caller.request("hang", "").await }
-    });
-    within("request received", async {
-        while service
-            .stats()
-            .endpoints
-            .iter()
-            .all(|e| e.num_requests == 0)
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
+    let _hanging = send_a_request_that_hangs(&service, &caller).await;
     // The caller gives up on stop long before it is done.
     let cut = tokio::time::timeout(Duration::from_millis(20), service.stop()).await;
     assert!(cut.is_err(), "the stop was still waiting for the handler");
