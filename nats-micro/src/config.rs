@@ -12,6 +12,7 @@ use tower::{Layer, Service as TowerService};
 use crate::endpoint::{boxed, BoxEndpoint, EndpointConfig, PendingEndpoint};
 use crate::error::{AsyncError, ConfigError, ConfigErrorKind, ServiceError, StartError};
 use crate::group::GroupConfig;
+use crate::monitor::DEFAULT_PREFIX;
 use crate::queue_group::QueueGroup;
 use crate::reply::IntoReply;
 use crate::request::Request;
@@ -67,6 +68,10 @@ pub struct ServiceConfig {
     /// How long a stop lets the requests already received finish: handlers still running
     /// then are cancelled, each counted as an error.
     pub drain_timeout: Duration,
+    /// The root of the control subjects (`<api_prefix>.PING`, ...): by default
+    /// [`DEFAULT_PREFIX`] (`$SRV`). A non-empty subject of non-empty dot-separated tokens,
+    /// without whitespace or wildcards.
+    pub api_prefix: String,
 }
 
 impl ServiceConfig {
@@ -79,7 +84,7 @@ impl ServiceConfig {
         }
     }
 
-    /// Checks the name, version, queue group and concurrency limit.
+    /// Checks the name, version, queue group, concurrency limit and API prefix.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first invalid field.
@@ -95,7 +100,14 @@ impl ServiceConfig {
                 return Err(ConfigError::new(ConfigErrorKind::QueueGroup, queue));
             }
         }
-        check_max_concurrency(self.max_concurrency)
+        check_max_concurrency(self.max_concurrency)?;
+        if nats_core::validate_publish_subject(&self.api_prefix).is_err() {
+            return Err(ConfigError::new(
+                ConfigErrorKind::ApiPrefix,
+                &self.api_prefix,
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -130,6 +142,7 @@ impl Default for ServiceConfig {
             error_handler: None,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            api_prefix: DEFAULT_PREFIX.to_owned(),
         }
     }
 }
@@ -146,6 +159,7 @@ impl fmt::Debug for ServiceConfig {
             .field("error_handler", &self.error_handler.is_some())
             .field("max_concurrency", &self.max_concurrency)
             .field("drain_timeout", &self.drain_timeout)
+            .field("api_prefix", &self.api_prefix)
             .finish()
     }
 }
@@ -236,6 +250,17 @@ impl ServiceBuilder {
     /// still running then are cancelled, each counted as an error.
     pub fn drain_timeout(mut self, timeout: Duration) -> Self {
         self.config.drain_timeout = timeout;
+        self
+    }
+
+    /// Answers the control subjects under `prefix` (`<prefix>.PING`, `<prefix>.INFO.<name>`,
+    /// ...) instead of `$SRV`, as ADR-32 allows. Find such a service with
+    /// [`Discovery::with_prefix`](crate::Discovery::with_prefix).
+    ///
+    /// An invalid prefix (empty, whitespace, a wildcard or an empty token) makes
+    /// [`start`](Self::start) fail with [`ConfigErrorKind::ApiPrefix`].
+    pub fn api_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.api_prefix = prefix.into();
         self
     }
 
@@ -399,5 +424,28 @@ mod tests {
             ..ServiceConfig::new("calc", "1.0.0")
         };
         assert_eq!(kind(config), Ok(()));
+    }
+
+    #[test]
+    fn api_prefix_is_validated() {
+        let kind = |prefix: &str| {
+            ServiceConfig {
+                api_prefix: prefix.into(),
+                ..ServiceConfig::new("calc", "1.0.0")
+            }
+            .validate()
+            .map_err(|e| (e.kind(), e.field()))
+        };
+        assert_eq!(ServiceConfig::default().api_prefix, "$SRV");
+        for good in ["$SRV", "$ALT", "a.b", "my-org.$SRV"] {
+            assert_eq!(kind(good), Ok(()), "{good}");
+        }
+        for bad in ["", "a b", "a.*", "a.>", ">", "a..b", ".a", "a.", "a\tb"] {
+            assert_eq!(
+                kind(bad),
+                Err((ConfigErrorKind::ApiPrefix, "api_prefix")),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@ use nats_core::{Client, Message, RequestError, RequestErrorKind, RequestMany};
 use serde::de::DeserializeOwned;
 
 use crate::error::ServiceError;
-use crate::monitor::control_subject;
+use crate::monitor::{control_subject, ServiceVerb, DEFAULT_PREFIX};
 use crate::schema::{InfoResponse, PingResponse, StatsResponse};
 
 /// How long discovery waits for replies, by default.
@@ -42,18 +42,38 @@ pub const DEFAULT_DISCOVERY_STALL: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct Discovery {
     client: Client,
+    prefix: String,
     timeout: Duration,
     stall: Duration,
 }
 
 impl Discovery {
-    /// A discovery client on `client` with the default timeout and stall.
+    /// A discovery client on `client` with the default prefix (`$SRV`), timeout and stall.
     pub fn new(client: &Client) -> Self {
+        Discovery::with_prefix(client, DEFAULT_PREFIX)
+    }
+
+    /// A discovery client on `client` that queries `<prefix>.PING` and so on instead of
+    /// `$SRV.PING`, for services started with the same
+    /// [`api_prefix`](crate::ServiceBuilder::api_prefix).
+    pub fn with_prefix(client: &Client, prefix: impl Into<String>) -> Self {
         Discovery {
             client: client.clone(),
+            prefix: prefix.into(),
             timeout: DEFAULT_DISCOVERY_TIMEOUT,
             stall: DEFAULT_DISCOVERY_STALL,
         }
+    }
+
+    /// Queries `<prefix>.PING` and so on instead of `$SRV.PING`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The prefix of the control subjects it queries.
+    pub fn api_prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// Stops collecting this long after the request.
@@ -73,7 +93,7 @@ impl Discovery {
     /// # Errors
     /// A [`RequestError`] when the request cannot be sent; no service is an empty list.
     pub async fn ping(&self) -> Result<Vec<PingResponse>, RequestError> {
-        self.collect("PING", None, None).await
+        self.collect(ServiceVerb::Ping, None, None).await
     }
 
     /// Pings every instance of the service `name`.
@@ -81,7 +101,7 @@ impl Discovery {
     /// # Errors
     /// As [`ping`](Self::ping).
     pub async fn ping_service(&self, name: &str) -> Result<Vec<PingResponse>, RequestError> {
-        self.collect("PING", Some(name), None).await
+        self.collect(ServiceVerb::Ping, Some(name), None).await
     }
 
     /// Pings the instance `id` of the service `name`.
@@ -93,7 +113,7 @@ impl Discovery {
         name: &str,
         id: &str,
     ) -> Result<Option<PingResponse>, RequestError> {
-        self.collect_one("PING", name, id).await
+        self.collect_one(ServiceVerb::Ping, name, id).await
     }
 
     /// The INFO of every service instance.
@@ -101,7 +121,7 @@ impl Discovery {
     /// # Errors
     /// As [`ping`](Self::ping).
     pub async fn info(&self) -> Result<Vec<InfoResponse>, RequestError> {
-        self.collect("INFO", None, None).await
+        self.collect(ServiceVerb::Info, None, None).await
     }
 
     /// The INFO of every instance of the service `name`.
@@ -109,7 +129,7 @@ impl Discovery {
     /// # Errors
     /// As [`ping`](Self::ping).
     pub async fn info_service(&self, name: &str) -> Result<Vec<InfoResponse>, RequestError> {
-        self.collect("INFO", Some(name), None).await
+        self.collect(ServiceVerb::Info, Some(name), None).await
     }
 
     /// The INFO of the instance `id` of the service `name`.
@@ -121,7 +141,7 @@ impl Discovery {
         name: &str,
         id: &str,
     ) -> Result<Option<InfoResponse>, RequestError> {
-        self.collect_one("INFO", name, id).await
+        self.collect_one(ServiceVerb::Info, name, id).await
     }
 
     /// The STATS of every service instance.
@@ -129,7 +149,7 @@ impl Discovery {
     /// # Errors
     /// As [`ping`](Self::ping).
     pub async fn stats(&self) -> Result<Vec<StatsResponse>, RequestError> {
-        self.collect("STATS", None, None).await
+        self.collect(ServiceVerb::Stats, None, None).await
     }
 
     /// The STATS of every instance of the service `name`.
@@ -137,7 +157,7 @@ impl Discovery {
     /// # Errors
     /// As [`ping`](Self::ping).
     pub async fn stats_service(&self, name: &str) -> Result<Vec<StatsResponse>, RequestError> {
-        self.collect("STATS", Some(name), None).await
+        self.collect(ServiceVerb::Stats, Some(name), None).await
     }
 
     /// The STATS of the instance `id` of the service `name`.
@@ -149,12 +169,12 @@ impl Discovery {
         name: &str,
         id: &str,
     ) -> Result<Option<StatsResponse>, RequestError> {
-        self.collect_one("STATS", name, id).await
+        self.collect_one(ServiceVerb::Stats, name, id).await
     }
 
     async fn collect_one<T: DeserializeOwned>(
         &self,
-        verb: &str,
+        verb: ServiceVerb,
         name: &str,
         id: &str,
     ) -> Result<Option<T>, RequestError> {
@@ -164,7 +184,7 @@ impl Discovery {
 
     async fn collect<T: DeserializeOwned>(
         &self,
-        verb: &str,
+        verb: ServiceVerb,
         name: Option<&str>,
         id: Option<&str>,
     ) -> Result<Vec<T>, RequestError> {
@@ -174,12 +194,12 @@ impl Discovery {
 
     async fn request(
         &self,
-        verb: &str,
+        verb: ServiceVerb,
         name: Option<&str>,
         id: Option<&str>,
         max: Option<usize>,
     ) -> Result<Vec<Message>, RequestError> {
-        let subject = control_subject(verb, name, id);
+        let subject = control_subject(&self.prefix, verb, name, id);
         let mut options = RequestMany::new().timeout(self.timeout).stall(self.stall);
         if let Some(max) = max {
             options = options.max_messages(max);

@@ -47,6 +47,9 @@ pub enum ConfigErrorKind {
     /// A name given to [`ServiceBuilder::endpoint_layer`](crate::ServiceBuilder::endpoint_layer)
     /// that no endpoint of the builder has.
     UnknownEndpoint,
+    /// The control subjects' prefix: a non-empty subject without whitespace, wildcards or
+    /// empty tokens.
+    ApiPrefix,
 }
 
 impl ConfigError {
@@ -72,6 +75,7 @@ impl ConfigError {
             ConfigErrorKind::EndpointSubject => "endpoint.subject",
             ConfigErrorKind::EndpointQueueGroup => "endpoint.queue_group",
             ConfigErrorKind::MaxConcurrency => "max_concurrency",
+            ConfigErrorKind::ApiPrefix => "api_prefix",
         }
     }
 
@@ -93,6 +97,9 @@ impl ConfigError {
             }
             ConfigErrorKind::MaxConcurrency => "must be at least 1",
             ConfigErrorKind::UnknownEndpoint => "names no endpoint added to the builder before",
+            ConfigErrorKind::ApiPrefix => {
+                "must be a non-empty subject without whitespace, wildcards or empty tokens"
+            }
         }
     }
 }

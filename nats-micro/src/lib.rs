@@ -100,7 +100,7 @@ pub use handler::{
     handler_fn, handler_with_state, Handler, HandlerFuture, HandlerResponse, HandlerService,
 };
 pub use json::Json;
-pub use monitor::{API_PREFIX, DEFAULT_PREFIX};
+pub use monitor::{ServiceVerb, API_PREFIX, DEFAULT_PREFIX};
 pub use nats_core;
 pub use nats_micro_macros::{endpoint, service, stats_handler};
 pub use queue_group::{QueueGroup, DEFAULT_QUEUE_GROUP};

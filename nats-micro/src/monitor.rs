@@ -1,8 +1,9 @@
-//! The `$SRV` monitor: nine plain subscriptions (`$SRV.<VERB>`, `$SRV.<VERB>.<name>`,
-//! `$SRV.<VERB>.<name>.<id>` for PING, INFO and STATS) served by one task that answers with the
+//! The `$SRV` monitor: nine plain subscriptions (`<prefix>.<VERB>`, `<prefix>.<VERB>.<name>`,
+//! `<prefix>.<VERB>.<name>.<id>` for PING, INFO and STATS, the prefix `$SRV` unless configured) served by one task that answers with the
 //! service's JSON. Bad input never ends the task: requests without a reply subject are ignored,
 //! payloads are never read, and a reply that cannot be written becomes a `500` error reply.
 
+use std::fmt;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -17,39 +18,63 @@ use crate::reply::error_headers;
 use crate::schema;
 use crate::service::Service;
 
-/// The root of every control subject: `$SRV`.
+/// The root of every control subject unless
+/// [`ServiceConfig::api_prefix`](crate::ServiceConfig::api_prefix) overrides it: `$SRV`.
 pub const DEFAULT_PREFIX: &str = "$SRV";
 
 /// The root of every control subject; the same as [`DEFAULT_PREFIX`].
 pub const API_PREFIX: &str = DEFAULT_PREFIX;
 
-/// A control verb.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verb {
+/// A control verb of the Service API: what `<prefix>.<VERB>` asks for.
+///
+/// ```
+/// use nats_micro::ServiceVerb;
+/// assert_eq!(ServiceVerb::Stats.as_str(), "STATS");
+/// assert_eq!(ServiceVerb::ALL.len(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceVerb {
+    /// `PING`: who is there.
     Ping,
+    /// `INFO`: the service and its endpoints.
     Info,
+    /// `STATS`: the endpoints' counters.
     Stats,
 }
 
-impl Verb {
-    const ALL: [Verb; 3] = [Verb::Ping, Verb::Info, Verb::Stats];
+impl ServiceVerb {
+    /// Every verb, in the order PING, INFO, STATS.
+    pub const ALL: [ServiceVerb; 3] = [ServiceVerb::Ping, ServiceVerb::Info, ServiceVerb::Stats];
 
-    fn as_str(self) -> &'static str {
+    /// The verb as it appears in control subjects: `"PING"`, `"INFO"` or `"STATS"`.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Verb::Ping => "PING",
-            Verb::Info => "INFO",
-            Verb::Stats => "STATS",
+            ServiceVerb::Ping => "PING",
+            ServiceVerb::Info => "INFO",
+            ServiceVerb::Stats => "STATS",
         }
     }
 }
 
-/// The control subject of `verb` for every service, the services named `name`, or the
-/// instance `id` of them.
-pub(crate) fn control_subject(verb: &str, name: Option<&str>, id: Option<&str>) -> String {
+impl fmt::Display for ServiceVerb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The control subject of `verb` under `prefix` for every service, the services named `name`,
+/// or the instance `id` of them.
+pub(crate) fn control_subject(
+    prefix: &str,
+    verb: ServiceVerb,
+    name: Option<&str>,
+    id: Option<&str>,
+) -> String {
+    let verb = verb.as_str();
     match (name, id) {
-        (Some(name), Some(id)) => format!("{API_PREFIX}.{verb}.{name}.{id}"),
-        (Some(name), None) => format!("{API_PREFIX}.{verb}.{name}"),
-        (None, _) => format!("{API_PREFIX}.{verb}"),
+        (Some(name), Some(id)) => format!("{prefix}.{verb}.{name}.{id}"),
+        (Some(name), None) => format!("{prefix}.{verb}.{name}"),
+        (None, _) => format!("{prefix}.{verb}"),
     }
 }
 
@@ -75,16 +100,17 @@ impl MonitorHandle {
 }
 
 /// One control subscription; `None` once its stream ended.
-type Slot = (Verb, Option<Subscriber>);
+type Slot = (ServiceVerb, Option<Subscriber>);
 
 /// Subscribes the nine control subjects and starts answering them.
 pub(crate) async fn start(service: &Service) -> Result<MonitorHandle, SubscribeError> {
     let client = service.client();
     let (name, id) = (service.name(), service.id());
+    let prefix = service.config().api_prefix.as_str();
     let mut slots: Vec<Slot> = Vec::with_capacity(9);
-    for verb in Verb::ALL {
+    for verb in ServiceVerb::ALL {
         for (name, id) in [(None, None), (Some(name), None), (Some(name), Some(id))] {
-            let subject = control_subject(verb.as_str(), name, id);
+            let subject = control_subject(prefix, verb, name, id);
             slots.push((verb, Some(client.subscribe(subject).await?)));
         }
     }
@@ -95,7 +121,7 @@ pub(crate) async fn start(service: &Service) -> Result<MonitorHandle, SubscribeE
 
 /// What the monitor waits for next.
 enum Event {
-    Request(Verb, Message),
+    Request(ServiceVerb, Message),
     Stop,
     Ended,
 }
@@ -156,7 +182,7 @@ fn poll_slots(
     slots: &mut [Slot],
     cx: &mut Context<'_>,
     turn: &mut usize,
-) -> Poll<Option<(Verb, Message)>> {
+) -> Poll<Option<(ServiceVerb, Message)>> {
     let count = slots.len();
     let mut open = false;
     for offset in 0..count {
@@ -180,14 +206,14 @@ fn poll_slots(
 }
 
 /// Answers one control request; the payload is ignored.
-async fn answer(service: &Service, verb: Verb, message: Message) {
+async fn answer(service: &Service, verb: ServiceVerb, message: Message) {
     let Some(reply) = message.reply else {
         return;
     };
     let body = match verb {
-        Verb::Ping => schema::to_go_json(&service.ping()),
-        Verb::Info => schema::to_go_json(&service.info()),
-        Verb::Stats => schema::to_go_json(&service.stats()),
+        ServiceVerb::Ping => schema::to_go_json(&service.ping()),
+        ServiceVerb::Info => schema::to_go_json(&service.info()),
+        ServiceVerb::Stats => schema::to_go_json(&service.stats()),
     };
     let client: &Client = service.client();
     let sent = match body {
@@ -212,14 +238,24 @@ mod tests {
     #[test]
     fn control_subjects_at_three_levels() {
         assert_eq!(DEFAULT_PREFIX, "$SRV");
-        assert_eq!(control_subject("PING", None, None), "$SRV.PING");
         assert_eq!(
-            control_subject("INFO", Some("calc"), None),
+            control_subject(DEFAULT_PREFIX, ServiceVerb::Ping, None, None),
+            "$SRV.PING"
+        );
+        assert_eq!(
+            control_subject(DEFAULT_PREFIX, ServiceVerb::Info, Some("calc"), None),
             "$SRV.INFO.calc"
         );
         assert_eq!(
-            control_subject("STATS", Some("calc"), Some("ID")),
-            "$SRV.STATS.calc.ID"
+            control_subject("$ALT.x", ServiceVerb::Stats, Some("calc"), Some("ID")),
+            "$ALT.x.STATS.calc.ID"
         );
+    }
+
+    #[test]
+    fn verbs() {
+        let names: Vec<_> = ServiceVerb::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(names, ["PING", "INFO", "STATS"]);
+        assert_eq!(ServiceVerb::Info.to_string(), "INFO");
     }
 }
