@@ -1,10 +1,9 @@
 //! The Service API's naming rules, checked at compile time: names, SemVer versions,
 //! endpoint subjects and queue groups.
 
-/// The runtime's own checks, compiled into this crate too, so that a name or version the
-/// macro accepts is exactly one the runtime accepts.
-#[path = "../../nats-micro/src/validate.rs"]
-mod validate;
+// The runtime's own checks, so that a name or version the macro accepts is exactly one the
+// runtime accepts.
+use nats_micro_rules as validate;
 
 /// A service or endpoint name: non-empty, only `A-Z a-z 0-9 - _`.
 pub(crate) fn check_name(name: &str) -> Result<(), String> {

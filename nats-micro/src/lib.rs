@@ -80,7 +80,7 @@ mod serve;
 mod service;
 mod service_error;
 mod stats;
-mod validate;
+use nats_micro_rules as validate;
 
 pub use bytes::Bytes;
 pub use call::{check_reply, decode, encode_json, request, request_json, send_request, FromReply};

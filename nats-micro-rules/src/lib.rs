@@ -1,12 +1,14 @@
 //! The Service API's naming rules, exactly as nats.go's regular expressions state them, written
-//! as plain checks (the property tests compare them with those expressions).
+//! as plain checks (the property tests compare them with those expressions). One crate of
+//! their own, so that the runtime (`nats-micro`) and the macros (`nats-micro-macros`, which
+//! check names at compile time) apply the very same rules, and both can be packaged.
 //!
 //! - names: `^[A-Za-z0-9\-_]+$`
 //! - versions: the official SemVer 2.0 expression
 //! - endpoint subjects and queue groups: `^[^ >]*[>]?$`
 
 /// Whether `name` is a valid service or endpoint name: non-empty, only `A-Z a-z 0-9 - _`.
-pub(crate) fn is_valid_name(name: &str) -> bool {
+pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
@@ -15,7 +17,7 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
 
 /// Whether `version` matches the SemVer 2.0 regular expression:
 /// `MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`, numbers without leading zeros.
-pub(crate) fn is_valid_version(version: &str) -> bool {
+pub fn is_valid_version(version: &str) -> bool {
     // The build metadata cannot hold '+', and the version core cannot hold '-', so the first
     // '+' and then the first '-' split the three parts.
     let (rest, build) = match version.split_once('+') {
@@ -36,7 +38,7 @@ pub(crate) fn is_valid_version(version: &str) -> bool {
 
 /// Whether `subject` is a valid endpoint subject or queue group: no space, and `>` only as the
 /// very last character.
-pub(crate) fn is_valid_subject(subject: &str) -> bool {
+pub fn is_valid_subject(subject: &str) -> bool {
     let body = subject.strip_suffix('>').unwrap_or(subject);
     !body.bytes().any(|b| b == b' ' || b == b'>')
 }
