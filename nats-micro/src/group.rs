@@ -121,7 +121,7 @@ impl Group {
         &self,
         config: impl Into<EndpointConfig>,
         service: S,
-    ) -> Result<(), StartError>
+    ) -> Result<crate::Endpoint, StartError>
     where
         S: TowerService<Request> + Send + 'static,
         S::Response: IntoReply,

@@ -107,4 +107,4 @@ pub use queue_group::{QueueGroup, DEFAULT_QUEUE_GROUP};
 pub use reply::{IntoReply, NoReply, Reply};
 pub use request::Request;
 pub use schema::{INFO_RESPONSE_TYPE, PING_RESPONSE_TYPE, STATS_RESPONSE_TYPE};
-pub use service::{add_service, Service};
+pub use service::{add_service, Endpoint, Service};

@@ -64,16 +64,29 @@ struct Inner {
     started: Mutex<SystemTime>,
     endpoints: Mutex<Vec<Arc<EndpointRecord>>>,
     lifecycle: Mutex<Lifecycle>,
-    /// Tells endpoint tasks to drain, by the deadline it holds.
-    shutdown: watch::Sender<Option<tokio::time::Instant>>,
     /// Set once everything has stopped.
     stopped: watch::Sender<bool>,
+}
+
+/// An endpoint being served: its record, its stop signal and its task.
+struct Running {
+    record: Arc<EndpointRecord>,
+    stop: watch::Sender<Option<tokio::time::Instant>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Tells the endpoint to drain by `deadline` and waits for it.
+    async fn stop(self, deadline: tokio::time::Instant) {
+        self.stop.send_replace(Some(deadline));
+        let _ = self.task.await;
+    }
 }
 
 #[derive(Default)]
 struct Lifecycle {
     stopping: bool,
-    endpoint_tasks: Vec<JoinHandle<()>>,
+    endpoint_tasks: Vec<Running>,
     monitor: Option<MonitorHandle>,
 }
 
@@ -120,7 +133,6 @@ impl Service {
                 started: Mutex::new(SystemTime::now()),
                 endpoints: Mutex::default(),
                 lifecycle: Mutex::default(),
-                shutdown: watch::Sender::new(None),
                 stopped: watch::Sender::new(false),
             }),
         };
@@ -183,7 +195,8 @@ impl Service {
         &self.inner.client
     }
 
-    /// Adds an endpoint and starts serving it; it then appears in INFO and STATS.
+    /// Adds an endpoint and starts serving it; it then appears in INFO and STATS. The
+    /// [`Endpoint`] returned can stop it again while the service runs.
     ///
     /// # Errors
     /// A [`StartError`]: an invalid configuration, a failed subscription, or a stopped service.
@@ -191,7 +204,7 @@ impl Service {
         &self,
         config: impl Into<EndpointConfig>,
         service: S,
-    ) -> Result<(), StartError>
+    ) -> Result<Endpoint, StartError>
     where
         S: TowerService<Request> + Send + 'static,
         S::Response: IntoReply,
@@ -212,7 +225,7 @@ impl Service {
         group: Option<&GroupConfig>,
         config: EndpointConfig,
         handler: BoxEndpoint,
-    ) -> Result<(), StartError> {
+    ) -> Result<Endpoint, StartError> {
         let inner = &self.inner;
         let record = EndpointRecord::resolve(
             config,
@@ -220,8 +233,9 @@ impl Service {
             &inner.config.queue_group,
             inner.config.max_concurrency,
         )?;
-        self.serve_endpoint(record, handler).await?;
-        self.flush().await
+        let endpoint = self.serve_endpoint(record, handler).await?;
+        self.flush().await?;
+        Ok(endpoint)
     }
 
     /// Subscribes `record`'s subject and spawns the task that serves it.
@@ -229,7 +243,7 @@ impl Service {
         &self,
         record: EndpointRecord,
         handler: BoxEndpoint,
-    ) -> Result<(), StartError> {
+    ) -> Result<Endpoint, StartError> {
         let inner = &self.inner;
         if self.is_stopping() {
             return Err(StartError::new(StartErrorKind::Stopped));
@@ -263,11 +277,39 @@ impl Service {
             // Dropping the subscriber unsubscribes it.
             return Err(StartError::new(StartErrorKind::Stopped));
         }
-        inner.endpoints.lock().push(record);
-        let shutdown = inner.shutdown.subscribe();
+        inner.endpoints.lock().push(Arc::clone(&record));
+        let (stop, shutdown) = watch::channel(None);
         let task = tokio::spawn(serve(subscriber, handler, context, shutdown));
-        lifecycle.endpoint_tasks.push(task);
-        Ok(())
+        lifecycle.endpoint_tasks.push(Running {
+            record: Arc::clone(&record),
+            stop,
+            task,
+        });
+        Ok(Endpoint {
+            service: self.clone(),
+            record,
+        })
+    }
+
+    /// Stops serving the endpoint of `record`, as a service stop does for all of them, and
+    /// removes it from INFO and STATS.
+    async fn stop_endpoint(&self, record: &Arc<EndpointRecord>) {
+        let running = {
+            let mut lifecycle = self.inner.lifecycle.lock();
+            let at = lifecycle
+                .endpoint_tasks
+                .iter()
+                .position(|r| Arc::ptr_eq(&r.record, record));
+            at.map(|at| lifecycle.endpoint_tasks.remove(at))
+        };
+        if let Some(running) = running {
+            let deadline = tokio::time::Instant::now() + self.inner.config.drain_timeout;
+            running.stop(deadline).await;
+        }
+        self.inner
+            .endpoints
+            .lock()
+            .retain(|r| !Arc::ptr_eq(r, record));
     }
 
     /// The PING reply of this instance.
@@ -344,9 +386,8 @@ impl Service {
             let deadline = tokio::time::Instant::now() + self.inner.config.drain_timeout;
             let service = self.clone();
             tokio::spawn(async move {
-                service.inner.shutdown.send_replace(Some(deadline));
-                for task in endpoint_tasks {
-                    let _ = task.await;
+                for running in endpoint_tasks {
+                    running.stop(deadline).await;
                 }
                 if let Some(monitor) = monitor {
                     monitor.stop(deadline).await;
@@ -359,7 +400,7 @@ impl Service {
 
     /// Marks the service as stopping and takes what has to be stopped; `None` if another
     /// call got there first.
-    fn begin_stop(&self) -> Option<(Vec<JoinHandle<()>>, Option<MonitorHandle>)> {
+    fn begin_stop(&self) -> Option<(Vec<Running>, Option<MonitorHandle>)> {
         let mut lifecycle = self.inner.lifecycle.lock();
         if lifecycle.stopping {
             return None;
@@ -398,4 +439,31 @@ fn with_data(mut stats: EndpointStats, handler: Option<&StatsHandler>) -> Endpoi
         }
     }
     stats
+}
+
+/// An endpoint of a running service, returned by [`Service::add_endpoint`]: it can stop
+/// that endpoint while the service goes on.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    service: Service,
+    record: Arc<EndpointRecord>,
+}
+
+impl Endpoint {
+    /// The endpoint's name.
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+
+    /// The subject it listens on.
+    pub fn subject(&self) -> &str {
+        &self.record.subject
+    }
+
+    /// Stops serving it: its subscription is drained and the requests already received are
+    /// answered (within the service's `drain_timeout`), then INFO and STATS no longer list
+    /// it. Stopping it twice, or after the service stopped, does nothing more.
+    pub async fn stop(&self) {
+        self.service.stop_endpoint(&self.record).await;
+    }
 }
