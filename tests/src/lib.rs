@@ -27,6 +27,7 @@
 mod binary;
 mod certs;
 mod cluster;
+mod config_file;
 mod jwt;
 mod launch;
 mod logs;
@@ -40,6 +41,7 @@ mod wait;
 pub use binary::nats_server_bin;
 pub use certs::{PkiFile, TestPki, SERVER_NAMES, WRONG_NAME};
 pub use cluster::NatsCluster;
+pub use config_file::ConfigFile;
 pub use jwt::{
     creds_text, decode_claims, NkeyUser, OperatorMode, UserCreds, UserOptions, ACCOUNT_NAME,
     OPERATOR_NAME, SYSTEM_ACCOUNT_NAME, USER_NAME,

@@ -8,7 +8,6 @@ mod common;
 
 use common::{recording_events, wait_for_event, wait_for_state};
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -17,7 +16,7 @@ use nats_core::{
     Client, ConnectError, ConnectErrorKind, ConnectOptions, Event, ServerAddr, ServerError,
     ServerRefusal, State,
 };
-use nats_tests::{within, NatsServer, NkeyUser, OperatorMode, UserOptions, WAIT};
+use nats_tests::{within, ConfigFile, NatsServer, NkeyUser, OperatorMode, UserOptions, WAIT};
 
 /// One user, `alice`, whose password is `secret`.
 const ALICE: &str = r#"authorization { users = [ { user: "alice", password: "secret" } ] }"#;
@@ -32,34 +31,6 @@ const ALICE_SPECIAL_ENCODED: &str = "p%40ss%3Aw%2Frd";
 /// A server that takes one token.
 fn token_config(token: &str) -> String {
     format!("authorization {{ token: \"{token}\" }}\n")
-}
-
-/// A config file of the test's own, passed to the server with `-c`, so that it can change
-/// between a stop and a start.
-struct ConfigFile {
-    // Removed when the test ends.
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl ConfigFile {
-    fn new(text: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("auth.conf");
-        let file = ConfigFile { _dir: dir, path };
-        file.write(text);
-        file
-    }
-
-    fn write(&self, text: &str) {
-        std::fs::write(&self.path, text).expect("write the config file");
-    }
-
-    /// A server reading this file.
-    fn spawn(&self) -> NatsServer {
-        let path = self.path.to_str().expect("UTF-8 temporary path");
-        NatsServer::spawn_with_args(&["-c", path])
-    }
 }
 
 /// `nats://USERINFO@127.0.0.1:PORT` for `server`.

@@ -7,14 +7,13 @@ mod common;
 use common::{events_so_far, recording_events, wait_for_event};
 
 use std::error::Error as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use nats_core::{
     Client, ConnectErrorKind, ConnectOptions, Event, PermissionOperation, ServerError, State,
     SubscribeErrorKind, Subscriber,
 };
-use nats_tests::{within, NatsServer, WAIT};
+use nats_tests::{within, ConfigFile, NatsServer, WAIT};
 
 /// Alice may publish anywhere but under `forbidden.`, and subscribe anywhere but under
 /// `secret.` and, in queue group `slackers`, to `jobs.*`. With deny lists only, `_INBOX.>`
@@ -38,34 +37,6 @@ fn alice_config(password: &str, sub_deny: &[&str]) -> String {
          permissions: {{ subscribe: {{ deny: [{}] }} }} }} ] }}\n",
         deny.join(", ")
     )
-}
-
-/// A config file of the test's own, passed to the server with `-c`, so that it can change
-/// between a stop and a start, or before a reload.
-struct ConfigFile {
-    // Removed when the test ends.
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl ConfigFile {
-    fn new(text: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("auth.conf");
-        let file = ConfigFile { _dir: dir, path };
-        file.write(text);
-        file
-    }
-
-    fn write(&self, text: &str) {
-        std::fs::write(&self.path, text).expect("write the config file");
-    }
-
-    /// A server reading this file.
-    fn spawn(&self) -> NatsServer {
-        let path = self.path.to_str().expect("UTF-8 temporary path");
-        NatsServer::spawn_with_args(&["-c", path])
-    }
 }
 
 /// Makes the server read its config file again (`nats-server --signal reload=PID`).
