@@ -33,6 +33,18 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     .unwrap_or_else(|_| panic!("{what}: not within {STEP:?}"));
 }
 
+/// Connects to `url` with `options` while `listener` answers the handshake with `info`.
+async fn connect_scripted(
+    options: ConnectOptions,
+    url: &'static str,
+    listener: &mut crate::scripted_server::Listener,
+    info: &str,
+) -> (Client, crate::scripted_server::ServerConn) {
+    let connecting = tokio::spawn(connect(options, url));
+    let conn = listener.accept_with_info(info).await;
+    (connecting.await.expect("join"), conn)
+}
+
 async fn connect(options: ConnectOptions, url: &str) -> Client {
     tokio::time::timeout(STEP, options.connect(url))
         .await
@@ -46,11 +58,13 @@ async fn the_connect_urls_of_the_first_info_alone_are_enough_to_fail_over() {
     let mut seed = dialer.listen("seed:4222");
     let mut other = dialer.listen("other:4222");
     let (options, _) = options(&dialer);
-    let connecting = tokio::spawn(connect(options, "nats://seed:4222"));
-    let mut seed_conn = seed
-        .accept_with_info(&info(r#""connect_urls":["seed:4222","other:4222"]"#))
-        .await;
-    let client = connecting.await.expect("join");
+    let (client, mut seed_conn) = connect_scripted(
+        options,
+        "nats://seed:4222",
+        &mut seed,
+        &info(r#""connect_urls":["seed:4222","other:4222"]"#),
+    )
+    .await;
     assert_eq!(client.discovered_servers(), ["nats://other:4222"]);
     let mut sub = client.subscribe("orders.>").await.expect("subscribe");
     assert_eq!(seed_conn.expect_line("SUB").await, "SUB orders.> 1");
@@ -82,9 +96,8 @@ async fn a_malformed_message_is_dropped_and_the_session_goes_on() {
     let dialer = ScriptedDialer::default();
     let mut server = dialer.listen("s:4222");
     let (options, events) = options(&dialer);
-    let connecting = tokio::spawn(connect(options, "nats://s:4222"));
-    let mut conn = server.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+    let (client, mut conn) =
+        connect_scripted(options, "nats://s:4222", &mut server, &info("")).await;
     let mut sub = client.subscribe("svc").await.expect("subscribe");
     conn.expect_line("SUB svc").await;
     // A header block that is not one, a subject that is not UTF-8, an INFO of the wrong
@@ -141,12 +154,13 @@ async fn garbage_where_a_frame_must_start_ends_the_session_and_the_client_reconn
     let dialer = ScriptedDialer::default();
     let mut server = dialer.listen("s:4222");
     let (options, _) = options(&dialer);
-    let connecting = tokio::spawn(connect(
+    let (client, mut conn) = connect_scripted(
         options.reconnect_time_wait(Duration::from_millis(10)),
         "nats://s:4222",
-    ));
-    let mut conn = server.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+        &mut server,
+        &info(""),
+    )
+    .await;
     conn.send(b"GARBAGE\r\n").await;
     let _again = server.accept_with_info(&info("")).await;
     wait_for("reconnected", || client.statistics().reconnects == 1).await;
@@ -161,9 +175,8 @@ async fn a_refused_subscription_ends_with_its_error_and_the_others_go_on() {
     let dialer = ScriptedDialer::default();
     let mut server = dialer.listen("s:4222");
     let (options, events) = options(&dialer);
-    let connecting = tokio::spawn(connect(options, "nats://s:4222"));
-    let mut conn = server.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+    let (client, mut conn) =
+        connect_scripted(options, "nats://s:4222", &mut server, &info("")).await;
     let mut denied = client.subscribe("secret.>").await.expect("subscribe");
     let mut allowed = client.subscribe("public").await.expect("subscribe");
     conn.expect_line("SUB secret.>").await;
@@ -211,11 +224,13 @@ async fn lame_duck_mode_moves_the_client_with_its_subscriptions() {
     let mut new = dialer.listen("new:4222");
     let (options, events) = options(&dialer);
     let options = options.lame_duck_move_within(Some(Duration::from_millis(20)));
-    let connecting = tokio::spawn(connect(options, "nats://old:4222"));
-    let mut old_conn = old
-        .accept_with_info(&info(r#""connect_urls":["old:4222","new:4222"]"#))
-        .await;
-    let client = connecting.await.expect("join");
+    let (client, mut old_conn) = connect_scripted(
+        options,
+        "nats://old:4222",
+        &mut old,
+        &info(r#""connect_urls":["old:4222","new:4222"]"#),
+    )
+    .await;
     let _sub = client.subscribe("work").await.expect("subscribe");
     old_conn.expect_line("SUB work").await;
     old_conn
@@ -248,9 +263,8 @@ async fn lame_duck_mode_with_no_other_server_only_reports() {
     let mut only = dialer.listen("only:4222");
     let (options, events) = options(&dialer);
     let options = options.lame_duck_move_within(Some(Duration::from_millis(1)));
-    let connecting = tokio::spawn(connect(options, "nats://only:4222"));
-    let mut conn = only.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+    let (client, mut conn) =
+        connect_scripted(options, "nats://only:4222", &mut only, &info("")).await;
     conn.send(format!("INFO {}\r\n", info(r#""ldm":true"#)).as_bytes())
         .await;
     wait_for("lame duck event", || {
@@ -280,9 +294,13 @@ async fn a_server_that_stops_answering_pings_is_left() {
     let options = options
         .ping_interval(Duration::from_millis(30))
         .max_outstanding_pings(2);
-    let connecting = tokio::spawn(connect(options, "nats://mute:4222,nats://alive:4222"));
-    let mut mute_conn = mute.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+    let (client, mut mute_conn) = connect_scripted(
+        options,
+        "nats://mute:4222,nats://alive:4222",
+        &mut mute,
+        &info(""),
+    )
+    .await;
     // Read the keep-alive PINGs and never answer.
     let _reader = tokio::spawn(async move {
         loop {
@@ -307,9 +325,8 @@ async fn credentials_refused_twice_by_every_server_end_the_client() {
     let b = dialer.listen("b:4222");
     let (options, events) = options(&dialer);
     let options = options.reconnect_time_wait(Duration::from_millis(5));
-    let connecting = tokio::spawn(connect(options, "nats://a:4222,nats://b:4222"));
-    let first = a.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+    let (client, first) =
+        connect_scripted(options, "nats://a:4222,nats://b:4222", &mut a, &info("")).await;
     drop(first);
     // From now on both servers refuse: two rounds, then the client gives up.
     let refuse = |mut listener: crate::scripted_server::Listener| {
@@ -379,9 +396,7 @@ async fn flush_and_requests_on_a_closed_client_fail_at_once() {
     let dialer = ScriptedDialer::default();
     let mut server = dialer.listen("s:4222");
     let (options, _) = options(&dialer);
-    let connecting = tokio::spawn(connect(options, "nats://s:4222"));
-    let conn = server.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+    let (client, conn) = connect_scripted(options, "nats://s:4222", &mut server, &info("")).await;
     drop(conn);
     client.close().await;
     for _ in 0..20 {
@@ -407,12 +422,13 @@ async fn a_refused_reply_inbox_fails_requests_at_once_instead_of_timing_out() {
     let dialer = ScriptedDialer::default();
     let mut server = dialer.listen("s:4222");
     let (options, _) = options(&dialer);
-    let connecting = tokio::spawn(connect(
+    let (client, mut conn) = connect_scripted(
         options.request_timeout(Duration::from_secs(30)),
         "nats://s:4222",
-    ));
-    let mut conn = server.accept_with_info(&info("")).await;
-    let client = connecting.await.expect("join");
+        &mut server,
+        &info(""),
+    )
+    .await;
     let request = tokio::spawn({
         let client = client.clone();
         async move { client.request("svc", "hi").await }
