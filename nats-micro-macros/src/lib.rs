@@ -1,6 +1,6 @@
 //! Attribute macros for nats-micro: `#[service]` on an impl block turns its `#[endpoint]`
 //! methods into tower services registered with the nats-micro runtime, and generates a typed
-//! client.
+//! client. Their documentation is that of `nats_micro::service`, which re-exports them.
 //!
 //! The entry points are thin: `parse` reads the attribute arguments, `model` validates
 //! them against the Service API's rules (errors point at the user's tokens), and `expand`
@@ -13,19 +13,26 @@ mod model;
 mod parse;
 mod rules;
 
-/// Turns an impl block into a NATS micro service. See the `nats-micro` crate's documentation.
+#[doc = include_str!("../docs/service.md")]
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let args = syn::parse_macro_input!(attr as parse::ServiceArgs);
     let item = syn::parse_macro_input!(item as syn::ItemImpl);
-    match model::ServiceModel::new(args, item).and_then(|model| expand::service(&model)) {
-        Ok(tokens) => tokens.into(),
-        Err(error) => error.to_compile_error().into(),
+    let args = match syn::parse::<parse::ServiceArgs>(attr) {
+        Ok(args) => args,
+        Err(error) => return with_errors(model::without_attributes(item), Some(error)),
+    };
+    let (model, errors) = model::ServiceModel::new(args, item);
+    match expand::service(&model) {
+        Ok(tokens) => with_errors(tokens, errors),
+        Err(error) => {
+            let errors = combine(errors, error);
+            with_errors(model::without_attributes(model.item), Some(errors))
+        }
     }
 }
 
-/// Marks a method of a `#[service]` impl block as an endpoint. Used anywhere else, it is an
-/// error.
+/// Marks a method of a `#[service]` impl block as an endpoint; see
+/// [`service`](macro@service) for its keys. Used anywhere else, it is an error.
 #[proc_macro_attribute]
 pub fn endpoint(_attr: TokenStream, item: TokenStream) -> TokenStream {
     outside_service("#[endpoint]", item)
@@ -37,6 +44,26 @@ pub fn endpoint(_attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn stats_handler(_attr: TokenStream, item: TokenStream) -> TokenStream {
     outside_service("#[stats_handler]", item)
+}
+
+/// `tokens` followed by the errors: the generated items stay, so the errors are the only
+/// ones the user sees.
+fn with_errors(tokens: impl quote::ToTokens, errors: Option<syn::Error>) -> TokenStream {
+    let mut output = quote::ToTokens::into_token_stream(tokens);
+    if let Some(errors) = errors {
+        output.extend(errors.to_compile_error());
+    }
+    output.into()
+}
+
+fn combine(errors: Option<syn::Error>, error: syn::Error) -> syn::Error {
+    match errors {
+        Some(mut all) => {
+            all.combine(error);
+            all
+        }
+        None => error,
+    }
 }
 
 /// The error for an attribute that only `#[service]` understands, followed by the item.

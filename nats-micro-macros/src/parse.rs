@@ -1,7 +1,8 @@
 //! Parsing of the attribute arguments, before any validation.
 //!
 //! `#[service(name = "...", version = "...", description = "...", metadata(k = "v"),
-//! queue_group = "..." | false, group(name = "...", queue_group = "..." | false))]` and
+//! queue_group = "..." | false, group(name = "...", queue_group = "..." | false),
+//! client = false)]` and
 //! `#[endpoint("subject")]` or `#[endpoint(subject = "...", name = "...", group = "...",
 //! queue_group = "..." | false, metadata(k = "v"))]`.
 
@@ -32,6 +33,8 @@ pub(crate) struct ServiceArgs {
     pub(crate) metadata: Vec<MetadataPair>,
     pub(crate) queue_group: Option<QueueGroupArg>,
     pub(crate) groups: Vec<GroupArgs>,
+    /// `client = false`: no typed client.
+    pub(crate) client: Option<LitBool>,
 }
 
 /// The arguments of one `group(...)` inside `#[service(...)]`.
@@ -51,7 +54,7 @@ pub(crate) struct EndpointArgs {
     pub(crate) metadata: Vec<MetadataPair>,
 }
 
-const SERVICE_KEYS: &str = "name, version, description, metadata, queue_group, group";
+const SERVICE_KEYS: &str = "name, version, description, metadata, queue_group, group, client";
 const GROUP_KEYS: &str = "name, queue_group";
 const ENDPOINT_KEYS: &str = "subject, name, group, queue_group, metadata";
 
@@ -66,6 +69,7 @@ impl Parse for ServiceArgs {
                 "metadata" => args.metadata.extend(metadata_list(input)?),
                 "queue_group" => set_once(&mut args.queue_group, key, queue_group_value(input)?)?,
                 "group" => args.groups.push(group_args(key, input)?),
+                "client" => set_once(&mut args.client, key, bool_value(input)?)?,
                 _ => return Err(unknown_key(key, "#[service]", SERVICE_KEYS)),
             }
             Ok(())
@@ -133,6 +137,11 @@ fn group_args(key: &Ident, input: ParseStream<'_>) -> syn::Result<GroupArgs> {
 }
 
 fn string_value(input: ParseStream<'_>) -> syn::Result<LitStr> {
+    input.parse::<Token![=]>()?;
+    input.parse()
+}
+
+fn bool_value(input: ParseStream<'_>) -> syn::Result<LitBool> {
     input.parse::<Token![=]>()?;
     input.parse()
 }

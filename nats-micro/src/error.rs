@@ -269,6 +269,32 @@ pub enum CallError {
     /// The reply could not be decoded into the expected type.
     #[error("reply could not be decoded: {0}")]
     Decode(#[source] BoxError),
+    /// An argument of a typed client's method cannot be sent; nothing was sent.
+    #[error("invalid argument `{argument}`: {reason}")]
+    InvalidArgument {
+        /// The argument, as the method names it.
+        argument: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A call to an endpoint that never replies could not be published.
+    #[error("call could not be published: {0}")]
+    Publish(#[source] nats_core::PublishError),
+    /// A tower layer of the calling side failed the call (a timeout layer elapsed, a load
+    /// shedder refused it, ...).
+    #[error("calling-side middleware failed: {0}")]
+    Middleware(#[source] BoxError),
+}
+
+/// Errors of tower layers on the calling side: a `CallError` that went through the layers
+/// boxed comes back as itself, anything else is [`CallError::Middleware`].
+impl From<BoxError> for CallError {
+    fn from(error: BoxError) -> Self {
+        match error.downcast::<CallError>() {
+            Ok(call) => *call,
+            Err(other) => CallError::Middleware(other),
+        }
+    }
 }
 
 /// An asynchronous error on one of a service's subscriptions, such as a slow consumer dropping

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use nats_core::HeaderMap;
 
 use crate::error::ServiceError;
+use crate::reply::Reply;
 use crate::request::Request;
 
 /// Something a handler can take as an argument, built from the request and the state `S` of
@@ -47,6 +48,14 @@ pub trait FromRequest<S>: Sized {
     /// # Errors
     /// The rejection, answered as an error reply without calling the handler.
     fn from_request(request: &Request, state: &S) -> Result<Self, Self::Rejection>;
+}
+
+/// Extracts `T`, or answers its rejection: how every handler treats its arguments.
+pub(crate) fn extract_or_reject<T: FromRequest<S>, S>(
+    request: &Request,
+    state: &S,
+) -> Result<T, Reply> {
+    T::from_request(request, state).map_err(|rejection| Reply::error_reply(rejection.into()))
 }
 
 impl<S> FromRequest<S> for Request {

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use tower::Service;
 
-use crate::extract::FromRequest;
+use crate::extract::{extract_or_reject, FromRequest};
 use crate::reply::{IntoReply, Reply};
 use crate::request::Request;
 
@@ -46,12 +46,9 @@ macro_rules! impl_handler {
             #[allow(non_snake_case, unused_variables)]
             fn call(self, request: Request, state: &S) -> HandlerFuture {
                 $(
-                    let $arg = match $arg::from_request(&request, state) {
+                    let $arg = match extract_or_reject::<$arg, S>(&request, state) {
                         Ok(value) => value,
-                        Err(rejection) => {
-                            let reply = Reply::error_reply(rejection.into());
-                            return Box::pin(std::future::ready(reply));
-                        }
+                        Err(reply) => return Box::pin(std::future::ready(reply)),
                     };
                 )*
                 Box::pin(async move { self($($arg),*).await.into_reply() })

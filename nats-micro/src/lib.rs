@@ -60,7 +60,11 @@
 //! # Ok(()) }
 //! ```
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 mod call;
+pub mod client;
 mod config;
 mod discovery;
 mod dispatch;
@@ -108,3 +112,4 @@ pub use reply::{IntoReply, NoReply, Reply};
 pub use request::Request;
 pub use schema::{INFO_RESPONSE_TYPE, PING_RESPONSE_TYPE, STATS_RESPONSE_TYPE};
 pub use service::{add_service, Endpoint, Service};
+pub use tower;

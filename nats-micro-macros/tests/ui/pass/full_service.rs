@@ -60,8 +60,8 @@ impl Users {
 async fn _use_the_client(client: &micro::nats_core::Client) -> Result<(), micro::CallError> {
     let users = UsersClient::new(client);
     let user: User = users.create(&NewUser { name: "ann".into() }).await?;
-    let echoed: Bytes = users.raw("bytes").await?;
-    users.bulk_import().await?;
+    let echoed: Bytes = users.raw("bytes", micro::nats_core::HeaderMap::new()).await?;
+    users.bulk_import("[]").await?;
     let count: String = users.count().await?;
     let _ = (user.id, echoed, count);
     Ok(())

@@ -3,11 +3,14 @@
 //! output works under `#![no_implicit_prelude]` and a renamed dependency.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
-use crate::model::{Body, EndpointModel, Output, QueueGroup, ServiceModel};
+use crate::model::{EndpointModel, QueueGroup, ServiceModel};
+
+mod client;
+mod handler;
 
 /// Everything `#[service]` emits: the user's impl block, the service builder, the extractor
 /// checks and the typed client.
@@ -16,12 +19,12 @@ pub(crate) fn service(model: &ServiceModel) -> syn::Result<TokenStream> {
     let type_name = type_ident(&model.self_ty)?;
     let item = &model.item;
     let builder = builder_methods(model, &krate);
-    let checks = extractor_checks(model, &krate);
-    let client = client(model, &krate, &type_name);
+    let client = model
+        .client
+        .then(|| client::client(model, &krate, &type_name));
     Ok(quote! {
         #item
         #builder
-        #checks
         #client
     })
 }
@@ -133,7 +136,7 @@ fn register_endpoint(
         &endpoint.queue_group,
         quote!(#krate::EndpointConfig::new(#name).subject(#subject) #(#metadata)*),
     );
-    let handler = handler(endpoint, krate);
+    let handler = handler::handler(endpoint, krate);
     match &endpoint.group {
         None => quote! {
             let builder = builder.endpoint(#config, #handler);
@@ -148,105 +151,6 @@ fn register_endpoint(
             quote! {
                 let builder = builder.group_endpoint(&#group, #config, #handler);
             }
-        }
-    }
-}
-
-/// The handler: a closure over the shared value, taking the method's extractors.
-fn handler(endpoint: &EndpointModel, krate: &TokenStream) -> TokenStream {
-    let method = &endpoint.method;
-    let names: Vec<Ident> = (0..endpoint.args.len())
-        .map(|i| format_ident!("__arg{}", i))
-        .collect();
-    let types = &endpoint.args;
-    quote! {
-        #krate::handler_fn({
-            let this = ::std::clone::Clone::clone(&this);
-            move |#(#names: #types),*| {
-                let this = ::std::clone::Clone::clone(&this);
-                async move { this.#method(#(#names),*).await }
-            }
-        })
-    }
-}
-
-/// One hidden function per endpoint whose `where` clause requires each argument to be an
-/// extractor: the compiler then names the offending type and points at it.
-fn extractor_checks(model: &ServiceModel, krate: &TokenStream) -> TokenStream {
-    let checks = model.endpoints.iter().flat_map(|endpoint| {
-        endpoint.args.iter().map(move |ty| {
-            quote_spanned! {ty.span()=>
-                const _: fn() = || {
-                    fn argument_must_be_an_extractor<T: #krate::extract::FromRequest<()>>() {}
-                    argument_must_be_an_extractor::<#ty>();
-                };
-            }
-        })
-    });
-    quote!(#(#checks)*)
-}
-
-/// The typed client `<Type>Client`.
-fn client(model: &ServiceModel, krate: &TokenStream, type_name: &Ident) -> TokenStream {
-    let client_name = format_ident!("{}Client", type_name);
-    let doc = format!(
-        "A typed client of the `{}` service: one method per endpoint of [`{}`].",
-        model.name, type_name
-    );
-    let methods = model.endpoints.iter().map(|e| client_method(e, krate));
-    quote! {
-        #[doc = #doc]
-        #[derive(::std::clone::Clone, ::std::fmt::Debug)]
-        pub struct #client_name {
-            client: #krate::nats_core::Client,
-        }
-
-        impl #client_name {
-            /// A client that sends its requests through `client`.
-            pub fn new(client: &#krate::nats_core::Client) -> Self {
-                #client_name { client: ::std::clone::Clone::clone(client) }
-            }
-
-            #(#methods)*
-        }
-    }
-}
-
-/// One client method: sends the body to the endpoint's subject and decodes the reply.
-fn client_method(endpoint: &EndpointModel, krate: &TokenStream) -> TokenStream {
-    let method = &endpoint.method;
-    let subject = match &endpoint.group {
-        Some(prefix) => format!("{prefix}.{}", endpoint.subject),
-        None => endpoint.subject.clone(),
-    };
-    let doc = format!("Calls the `{}` endpoint on `{subject}`.", endpoint.name);
-    let (argument, payload) = match &endpoint.body {
-        Body::Empty => (quote!(), quote!(#krate::Bytes::new())),
-        Body::Json(ty) => (quote!(body: &#ty,), quote!(#krate::encode_json(body)?)),
-        Body::Raw => (
-            quote!(body: impl ::std::convert::Into<#krate::Bytes>,),
-            quote!(body),
-        ),
-    };
-    let (output, decode) = match &endpoint.output {
-        Output::Unit => (quote!(()), quote!(#krate::decode::<()>(reply))),
-        Output::Json(ty) => (
-            quote!(#ty),
-            quote!(#krate::decode::<#krate::Json<#ty>>(reply).map(|json| json.0)),
-        ),
-        Output::Other(ty) => (quote!(#ty), quote!(#krate::decode::<#ty>(reply))),
-    };
-    quote! {
-        #[doc = #doc]
-        ///
-        /// # Errors
-        /// The service's error reply, or why the request failed.
-        pub async fn #method(
-            &self,
-            #argument
-        ) -> ::std::result::Result<#output, #krate::CallError> {
-            let reply = #krate::request(&self.client, #subject, #payload).await?;
-            #decode
         }
     }
 }
