@@ -8,6 +8,12 @@ pub mod users;
 
 pub use signal::{serve_until_signal, shutdown_signal};
 
+/// The Rust examples of the workspace's README, compiled as doctests so that they stay true:
+/// this crate depends on every other, so each block can use any of them.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// The server the examples connect to: `NATS_URL`, or a local server on the default port.
 pub fn nats_url() -> String {
     std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())

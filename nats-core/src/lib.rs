@@ -46,11 +46,6 @@ mod subscriber;
 mod tls;
 mod transport;
 
-/// The Rust examples of the workspace's README, compiled as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
-
 pub use bytes::Bytes;
 pub use client::{connect, Client, SubscribeOptions};
 pub use error::{

@@ -13,7 +13,8 @@ mod model;
 mod parse;
 mod rules;
 
-#[doc = include_str!("../docs/service.md")]
+/// Turns an impl block into a NATS micro service: documented as `nats_micro::service`, which
+/// re-exports it.
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item = syn::parse_macro_input!(item as syn::ItemImpl);

@@ -106,7 +106,9 @@ pub use handler::{
 pub use json::Json;
 pub use monitor::{ServiceVerb, API_PREFIX, DEFAULT_PREFIX};
 pub use nats_core;
-pub use nats_micro_macros::{endpoint, service, stats_handler};
+#[doc = include_str!("../docs/service.md")]
+pub use nats_micro_macros::service;
+pub use nats_micro_macros::{endpoint, stats_handler};
 pub use queue_group::{QueueGroup, DEFAULT_QUEUE_GROUP};
 pub use reply::{IntoReply, NoReply, Reply};
 pub use request::Request;

@@ -118,13 +118,20 @@ async fn user_service(client: &Client) -> Result<(), Box<dyn std::error::Error>>
         service.version()
     );
 
-    let users = UserServiceClient::new(client);
+    // The typed client over a tower stack of its own: at most 8 calls in flight, each waiting
+    // 2 s at most for its reply, every call tagged with a header the service can log.
+    let users = UserServiceClient::new(client)
+        .layer(tower::limit::ConcurrencyLimitLayer::new(8))
+        .with_timeout(Duration::from_secs(2))
+        .with_header("Request-Origin", "demo");
     let ann = users
         .create(&NewUser::new("Ann", "ann@example.com"))
         .await?;
     println!("created {}", show(&ann));
     let id = UserId { id: ann.id };
-    println!("got {}", show(&users.get(&id).await?));
+    // Per-call options: this one call waits half a second at most.
+    let quick = users.with_timeout(Duration::from_millis(500));
+    println!("got {}", show(&quick.get(&id).await?));
     let update = UserUpdate {
         id: ann.id,
         name: Some("Ann Lee".to_owned()),

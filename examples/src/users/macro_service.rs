@@ -4,11 +4,15 @@
 //! [`UserService::builder`] adds the middleware.
 //!
 //! ```no_run
+//! use std::time::Duration;
 //! use examples::users::{NewUser, UserService, UserServiceClient, UserStore};
 //!
 //! # async fn demo(client: nats_core::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! let service = UserService::new(UserStore::new()).start(&client).await?;
-//! let users = UserServiceClient::new(&client);
+//! // At most 8 calls in flight (a tower layer on the calling side), 2 s per call.
+//! let users = UserServiceClient::new(&client)
+//!     .layer(tower::limit::ConcurrencyLimitLayer::new(8))
+//!     .with_timeout(Duration::from_secs(2));
 //! let ann = users.create(&NewUser::new("Ann", "ann@example.com")).await?;
 //! println!("{} has id {}", ann.name, ann.id);
 //! service.stop().await;
