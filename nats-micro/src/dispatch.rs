@@ -111,13 +111,19 @@ async fn run(future: CallFuture) -> Reply {
     }
 }
 
-fn panicked(payload: &(dyn std::any::Any + Send)) -> ServiceError {
+pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> ServiceError {
     tracing::error!(panic = panic_message(payload), "handler panicked");
     ServiceError::internal(PANIC_DESCRIPTION)
 }
+
 /// Records the processing time, then sends the reply (errors are counted before they leave,
 /// so the caller's next STATS request sees them).
-async fn finish(responder: &Responder, to: Option<&Subject>, reply: Reply, started: Instant) {
+pub(crate) async fn finish(
+    responder: &Responder,
+    to: Option<&Subject>,
+    reply: Reply,
+    started: Instant,
+) {
     responder.processed(started.elapsed());
     let Reply { kind, headers } = reply;
     let sent = match kind {

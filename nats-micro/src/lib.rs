@@ -62,6 +62,7 @@
 
 mod call;
 mod config;
+mod control;
 mod discovery;
 mod dispatch;
 mod endpoint;
@@ -88,6 +89,7 @@ pub use config::{
     ErrorHandler, ServiceBuilder, ServiceConfig, StatsHandler, DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_MAX_CONCURRENCY,
 };
+pub use control::{ControlHandler, ControlRequest};
 pub use discovery::{Discovery, DEFAULT_DISCOVERY_STALL, DEFAULT_DISCOVERY_TIMEOUT};
 pub use endpoint::{BoxEndpoint, EndpointConfig};
 pub use error::{
