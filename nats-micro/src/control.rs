@@ -245,7 +245,10 @@ impl ControlCalls {
         let request =
             ControlRequest::new(verb, Request::bound(message, responder.clone()), default);
         let service = handler.service.clone();
+        // A client drain waits for this reply (within its timeout).
+        let guard = self.client.drain_guard();
         let call = async move {
+            let _guard = guard;
             let started = Instant::now();
             let reply = call(service, request, permit).await;
             finish(&responder, reply_to.as_ref(), reply, started).await;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use nats_core::{Client, Message, SubscribeError, Subscriber};
+use nats_core::{Client, DrainGuard, Message, SubscribeError, Subscriber};
 use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -129,7 +129,9 @@ pub(crate) async fn start(service: &Service) -> Result<MonitorHandle, SubscribeE
         }
     }
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(run(service.clone(), slots, stopped));
+    // Taken before the task runs: a client drain waits for the control replies in flight.
+    let guard = client.drain_guard();
+    let task = tokio::spawn(run(service.clone(), slots, stopped, guard));
     Ok(MonitorHandle { stop, task })
 }
 
@@ -142,7 +144,12 @@ enum Event {
     Ended,
 }
 
-async fn run(service: Service, mut slots: Vec<Slot>, mut stop: oneshot::Receiver<()>) {
+async fn run(
+    service: Service,
+    mut slots: Vec<Slot>,
+    mut stop: oneshot::Receiver<()>,
+    _drain_guard: DrainGuard,
+) {
     let mut calls = ControlCalls::new(
         service.client().clone(),
         Arc::from(service.name()),
@@ -158,9 +165,14 @@ async fn run(service: Service, mut slots: Vec<Slot>, mut stop: oneshot::Receiver
         }
     };
     if !stopped {
-        // Every subscription ended without a stop: the connection closed. Stop the service
-        // from another task, since stopping waits for this one. Replacement handlers still
-        // running could not send their replies anyway: they end with `calls`.
+        // Every subscription ended without a stop: the client drained or closed. Stop the
+        // service from another task, since stopping waits for this one. Replacement handlers
+        // still running may finish within the drain timeout (each holds the client's drain
+        // back), then they are cancelled.
+        let limit = service.config().drain_timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, calls.finish()).await;
+        });
         tokio::spawn(async move { service.stop().await });
         return;
     }

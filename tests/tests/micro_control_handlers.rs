@@ -11,8 +11,8 @@ use micro_support::{connect, discovery, raw_reply, within};
 use nats_core::{Client, RequestErrorKind, RequestOptions};
 use nats_micro::schema::{InfoResponse, PingResponse, StatsResponse};
 use nats_micro::{
-    handler_fn, BoxError, ControlHandler, ControlRequest, Json, Service, ServiceBuilder, ServiceError,
-    ERROR_CODE_HEADER, ERROR_HEADER,
+    handler_fn, BoxError, ControlHandler, ControlRequest, Json, Service, ServiceBuilder,
+    ServiceError, ERROR_CODE_HEADER, ERROR_HEADER,
 };
 use nats_tests::NatsServer;
 use serde_json::{json, Value};
@@ -80,7 +80,10 @@ async fn a_replaced_ping_is_what_discovery_and_raw_requests_see() {
     assert_eq!(pings.len(), 1, "{pings:?}");
     assert_eq!(pings[0].id, service.id());
     assert_eq!(pings[0].metadata["region"], "eu-west");
-    assert_eq!(pings[0].metadata["team"], "core", "the default's entries stay");
+    assert_eq!(
+        pings[0].metadata["team"], "core",
+        "the default's entries stay"
+    );
 
     for subject in [
         "$SRV.PING".to_owned(),
@@ -88,7 +91,10 @@ async fn a_replaced_ping_is_what_discovery_and_raw_requests_see() {
         instance_subject("PING", &service),
     ] {
         let raw = raw_reply(&client, &subject).await;
-        assert_eq!(raw["metadata"], json!({"region": "eu-west", "team": "core"}));
+        assert_eq!(
+            raw["metadata"],
+            json!({"region": "eu-west", "team": "core"})
+        );
         assert_eq!(raw["type"], "io.nats.micro.v1.ping_response", "{subject}");
     }
 
@@ -224,7 +230,9 @@ async fn a_stuck_handler_holds_back_no_other_verb_and_a_full_verb_answers_429() 
             let options = RequestOptions::new().timeout(Duration::from_secs(2));
             client.send_request(subject, options).await
         }));
-        within("handler entered", calls.recv()).await.expect("a call");
+        within("handler entered", calls.recv())
+            .await
+            .expect("a call");
     }
     // ...so a third one is refused at once...
     let reply = request(&client, &stats_subject, Duration::from_secs(5)).await;
