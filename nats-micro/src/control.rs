@@ -28,6 +28,7 @@ use crate::reply::{IntoReply, Reply};
 use crate::request::{Request, Responder};
 use crate::schema;
 use crate::stats::Counters;
+use crate::trace;
 
 /// A control request (`$SRV.PING`, `$SRV.INFO` or `$SRV.STATS`) handed to a replacement
 /// handler, with the reply the runtime would have sent in its place: `T` is
@@ -241,7 +242,15 @@ impl ControlCalls {
             .await;
             return;
         };
-        let span = tracing::info_span!("control", service = %self.service_name, %verb);
+        let span = tracing::info_span!(
+            "control",
+            service = %self.service_name,
+            %verb,
+            subject = %message.subject,
+            trace_id = tracing::field::Empty,
+            parent_id = tracing::field::Empty,
+        );
+        let (span, trace) = trace::request_span(span, message.headers.as_ref());
         let request =
             ControlRequest::new(verb, Request::bound(message, responder.clone()), default);
         let service = handler.service.clone();
@@ -253,7 +262,8 @@ impl ControlCalls {
             let reply = call(service, request, permit).await;
             finish(&responder, reply_to.as_ref(), reply, started).await;
         };
-        self.tasks.spawn(call.instrument(span));
+        self.tasks
+            .spawn(trace::in_context(trace, call).instrument(span));
     }
 }
 

@@ -81,6 +81,7 @@ mod serve;
 mod service;
 mod service_error;
 mod stats;
+pub mod trace;
 use nats_micro_rules as validate;
 
 pub use bytes::Bytes;
