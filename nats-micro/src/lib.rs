@@ -6,6 +6,10 @@
 //! [`handler_fn`], their arguments are [extractors](extract), and any tower middleware wraps
 //! them.
 //!
+//! Requests run in `request` spans and carry W3C trace context across services, joined into
+//! one OpenTelemetry trace with the `opentelemetry` feature: see [`trace`]. PING, INFO and
+//! STATS can be answered by handlers of yours ([`ControlHandler`]).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use nats_micro::{handler_fn, layer::ErrorHandlingLayer, Json, Request, Service, ServiceError};

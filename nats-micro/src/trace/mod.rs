@@ -33,8 +33,28 @@
 //! // Calls made in a span carry its trace; services started here continue it.
 //! ```
 //!
+//! (`tests/tests/micro_tracing_otel.rs` in the repository runs this with an in-memory
+//! exporter.)
+//!
 //! A task spawned by a handler does not inherit the request's context; run its future in
-//! [`TraceContext::scope`] to carry it on.
+//! [`TraceContext::scope`] to carry it on:
+//!
+//! ```no_run
+//! use nats_micro::extract::State;
+//! use nats_micro::trace::TraceContext;
+//!
+//! async fn order(State(client): State<nats_core::Client>) -> &'static str {
+//!     // Calls made here carry the request's trace...
+//!     let _ = nats_micro::request(&client, "stock.reserve", "").await;
+//!     // ...and so do those of a task spawned in its context.
+//!     if let Some(context) = TraceContext::current() {
+//!         tokio::spawn(context.scope(async move {
+//!             let _ = nats_micro::request(&client, "mail.send", "").await;
+//!         }));
+//!     }
+//!     "ordered"
+//! }
+//! ```
 
 mod context;
 #[cfg(feature = "opentelemetry")]
