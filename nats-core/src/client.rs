@@ -480,7 +480,9 @@ impl Client {
     /// close, then its stream ends.
     ///
     /// The drain runs on a task of its own: a `drain` cut short (by a timeout, say) still
-    /// completes and closes the client.
+    /// completes and closes the client. Work that holds a guard and awaits the drain itself
+    /// (a service handler calling `drain`) holds it up until `drain_timeout`: spawn the drain
+    /// instead.
     ///
     /// # Errors
     /// [`DrainErrorKind::TimedOut`] if it took longer (the client is closed anyway), or

@@ -134,8 +134,14 @@ async fn drain_answers_requests_still_waiting_for_a_handler() {
     let caller = connect(&server.url()).await;
     let requests = send_requests(&caller, "slow", N, REPLY_WAIT);
     wait_for_requests(&service, "slow", 2).await;
-    // The server has every request once the caller's flush returns, and delivers them to
-    // the service before it confirms the service's drain.
+    // Once every request is published and the caller's flush returns, the server has them
+    // all, and delivers them to the service before it confirms the service's drain.
+    within("published", async {
+        while caller.statistics().out_msgs < N as u64 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
     within("flush", caller.flush()).await.expect("flush");
 
     within("drain", client.drain()).await.expect("drain");
