@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::connection;
 use crate::connector;
+use crate::drain_guard::DrainGuard;
 use crate::error::{
     ConnectError, ConnectErrorKind, DrainError, DrainErrorKind, FlushError, FlushErrorKind,
     PublishError, PublishErrorKind, RequestError, RequestErrorKind, SubscribeError,
@@ -472,19 +473,40 @@ impl Client {
     }
 
     /// Drains: unsubscribes every subscription, lets their readers take the messages already
-    /// received, writes everything published, then closes; all within `drain_timeout`. A
-    /// subscription whose reader takes nothing for 200 ms does not hold the drain up: what it
-    /// holds stays readable after the close, then its stream ends.
+    /// received, waits for the [`DrainGuard`]s (work in flight, such as a service's handlers
+    /// answering those messages) while publishing keeps working, writes everything
+    /// published, then closes; all within `drain_timeout`. A subscription whose reader takes
+    /// nothing for 200 ms does not hold the drain up: what it holds stays readable after the
+    /// close, then its stream ends.
+    ///
+    /// The drain runs on a task of its own: a `drain` cut short (by a timeout, say) still
+    /// completes and closes the client. Work that holds a guard and awaits the drain itself
+    /// (a service handler calling `drain`) holds it up until `drain_timeout`: spawn the drain
+    /// instead.
     ///
     /// # Errors
     /// [`DrainErrorKind::TimedOut`] if it took longer (the client is closed anyway), or
-    /// [`DrainErrorKind::Closed`] if the client was closed already.
+    /// [`DrainErrorKind::Closed`] if the client was closed or draining already.
     pub async fn drain(&self) -> Result<(), DrainError> {
         let shared = self.shared();
         if !shared.lifecycle.begin_draining() {
             return Err(DrainErrorKind::Closed.into());
         }
-        let limit = shared.options.drain_timeout;
+        let client = self.clone();
+        let drain = tokio::spawn(async move { client.drain_then_close().await });
+        drain
+            .await
+            .unwrap_or_else(|_| Err(DrainError::new(DrainErrorKind::Closed)))
+    }
+
+    /// A guard that holds a drain of this client back while it is alive (within the drain
+    /// timeout), so that work in flight can still publish its results; see [`DrainGuard`].
+    pub fn drain_guard(&self) -> DrainGuard {
+        DrainGuard::new(Arc::clone(self.shared()))
+    }
+
+    async fn drain_then_close(&self) -> Result<(), DrainError> {
+        let limit = self.shared().options.drain_timeout;
         let drained = tokio::time::timeout(limit, self.drain_steps()).await;
         self.close().await;
         match drained {
@@ -511,6 +533,8 @@ impl Client {
             .await
             .map_err(|_| DrainError::new(DrainErrorKind::Closed))?;
         wait_for_readers(&ticket.pending).await;
+        // What the readers took may still be answered: wait for the work in flight.
+        shared.drain_holds.released().await;
         self.flush_inner()
             .await
             .map_err(|e| DrainError::with_source(DrainErrorKind::Closed, e))

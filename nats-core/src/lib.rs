@@ -23,6 +23,7 @@ mod connection;
 #[cfg(test)]
 mod connection_tests;
 mod connector;
+mod drain_guard;
 mod error;
 mod event;
 mod header;
@@ -48,6 +49,7 @@ mod transport;
 
 pub use bytes::Bytes;
 pub use client::{connect, Client, SubscribeOptions};
+pub use drain_guard::DrainGuard;
 pub use error::{
     ConnectError, ConnectErrorKind, DrainError, DrainErrorKind, Error, FlushError, FlushErrorKind,
     PublishError, PublishErrorKind, RequestError, RequestErrorKind, SubscribeError,

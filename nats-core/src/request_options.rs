@@ -48,6 +48,11 @@ impl RequestOptions {
         self
     }
 
+    /// The headers to send, to add to; `None` when there are none.
+    pub fn headers_mut(&mut self) -> Option<&mut HeaderMap> {
+        self.headers.as_mut()
+    }
+
     /// How long to wait for the reply, instead of the client's request timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::drain_guard::DrainHolds;
 use crate::error::{PublishError, PublishErrorKind};
 use crate::event::{Event, Events};
 use crate::header::HeaderMap;
@@ -98,6 +99,8 @@ pub(crate) struct Shared {
     pub(crate) pool: Mutex<ServerPool>,
     pub(crate) connected_addr: RwLock<Option<ServerAddr>>,
     pub(crate) mux: Arc<RequestMux>,
+    /// Work in flight that a drain waits for before it closes.
+    pub(crate) drain_holds: DrainHolds,
 }
 
 /// The receiving ends the connection task and the event task take.
@@ -127,6 +130,7 @@ impl Shared {
             pool: Mutex::new(pool),
             connected_addr: RwLock::new(None),
             mux,
+            drain_holds: DrainHolds::new(),
         });
         let receivers = Receivers {
             commands: commands_rx,

@@ -9,8 +9,10 @@ use serde::Serialize;
 
 use crate::error::{BoxError, CallError, ServiceError};
 use crate::json::Json;
+use crate::trace;
 
-/// Sends a request to an endpoint and waits for its reply.
+/// Sends a request to an endpoint and waits for its reply. Inside a handler, or in a span
+/// with an OpenTelemetry context, the request carries the trace on (see [`trace`](crate::trace)).
 ///
 /// ```no_run
 /// use nats_micro::{CallError, ServiceError};
@@ -34,19 +36,27 @@ pub async fn request(
     subject: impl AsRef<str>,
     payload: impl Into<Bytes>,
 ) -> Result<Message, CallError> {
-    let reply = client.request(subject, payload).await?;
-    Ok(check_reply(reply)?)
+    send_request(client, subject, RequestOptions::new().payload(payload)).await
 }
 
-/// [`request`] with headers and a timeout, described by `options`.
+/// [`request`] with headers and a timeout, described by `options`. The current trace context
+/// is added to the headers, unless they have a `traceparent` already.
 ///
 /// # Errors
 /// As [`request`].
 pub async fn send_request(
     client: &Client,
     subject: impl AsRef<str>,
-    options: RequestOptions,
+    mut options: RequestOptions,
 ) -> Result<Message, CallError> {
+    match options.headers_mut() {
+        Some(headers) => trace::inject(headers),
+        None => {
+            if let Some(headers) = trace::injected(None) {
+                options = options.headers(headers);
+            }
+        }
+    }
     let reply = client.send_request(subject, options).await?;
     Ok(check_reply(reply)?)
 }

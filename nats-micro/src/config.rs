@@ -9,6 +9,7 @@ use nats_core::Client;
 use serde_json::Value;
 use tower::{Layer, Service as TowerService};
 
+use crate::control::ControlHandler;
 use crate::endpoint::{boxed, BoxEndpoint, EndpointConfig, PendingEndpoint};
 use crate::error::{AsyncError, ConfigError, ConfigErrorKind, ServiceError, StartError};
 use crate::group::GroupConfig;
@@ -16,7 +17,7 @@ use crate::monitor::DEFAULT_PREFIX;
 use crate::queue_group::QueueGroup;
 use crate::reply::IntoReply;
 use crate::request::Request;
-use crate::schema::{EndpointStats, Metadata};
+use crate::schema::{EndpointStats, InfoResponse, Metadata, PingResponse, StatsResponse};
 use crate::service::Service;
 use crate::validate;
 
@@ -27,7 +28,10 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 256;
 /// unless configured otherwise.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Computes the `data` of an endpoint in STATS replies from its current counters.
+/// Computes the `data` of an endpoint in STATS replies from its current counters: nats-py's
+/// `ServiceConfig.stats_handler` and nats.go's `Config.StatsHandler`. It adds to the STATS
+/// reply; to replace the reply itself, see
+/// [`ServiceConfig::stats_reply_handler`].
 pub type StatsHandler = Arc<dyn Fn(&EndpointStats) -> Value + Send + Sync>;
 
 /// Told of asynchronous errors on the service's subscriptions, such as a slow consumer.
@@ -59,8 +63,20 @@ pub struct ServiceConfig {
     pub metadata: Metadata,
     /// The queue group its endpoints inherit: by default `"q"`.
     pub queue_group: QueueGroup,
-    /// Computes each endpoint's `data` in STATS replies.
+    /// Computes each endpoint's `data` in STATS replies, as nats-py's `stats_handler` and
+    /// nats.go's `StatsHandler` do (it does not replace the STATS reply: that is
+    /// [`stats_reply_handler`](Self::stats_reply_handler)).
     pub stats_handler: Option<StatsHandler>,
+    /// Answers PING in place of the runtime. A reply of another shape than
+    /// [`PingResponse`] breaks discovery tools (see [`ControlHandler`]).
+    pub ping_handler: Option<ControlHandler<PingResponse>>,
+    /// Answers INFO in place of the runtime. A reply of another shape than
+    /// [`InfoResponse`] breaks discovery tools (see [`ControlHandler`]).
+    pub info_handler: Option<ControlHandler<InfoResponse>>,
+    /// Answers STATS in place of the runtime (the per-endpoint [`stats_handler`](Self::stats_handler)
+    /// has already filled the default's `data`). A reply of another shape than
+    /// [`StatsResponse`] breaks discovery tools (see [`ControlHandler`]).
+    pub stats_reply_handler: Option<ControlHandler<StatsResponse>>,
     /// Told of asynchronous subscription errors (they are also counted and logged).
     pub error_handler: Option<ErrorHandler>,
     /// How many requests one endpoint handles at once; endpoints may set their own.
@@ -139,6 +155,9 @@ impl Default for ServiceConfig {
             metadata: Metadata::new(),
             queue_group: QueueGroup::Inherit,
             stats_handler: None,
+            ping_handler: None,
+            info_handler: None,
+            stats_reply_handler: None,
             error_handler: None,
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
@@ -156,6 +175,9 @@ impl fmt::Debug for ServiceConfig {
             .field("metadata", &self.metadata)
             .field("queue_group", &self.queue_group)
             .field("stats_handler", &self.stats_handler.is_some())
+            .field("ping_handler", &self.ping_handler.is_some())
+            .field("info_handler", &self.info_handler.is_some())
+            .field("stats_reply_handler", &self.stats_reply_handler.is_some())
             .field("error_handler", &self.error_handler.is_some())
             .field("max_concurrency", &self.max_concurrency)
             .field("drain_timeout", &self.drain_timeout)
@@ -225,12 +247,36 @@ impl ServiceBuilder {
         self.queue_group(QueueGroup::Disabled)
     }
 
-    /// Computes each endpoint's `data` in STATS replies.
+    /// Computes each endpoint's `data` in STATS replies (nats-py's `stats_handler`). To
+    /// replace the whole STATS reply, see [`stats_reply_handler`](Self::stats_reply_handler).
     pub fn stats_handler(
         mut self,
         handler: impl Fn(&EndpointStats) -> Value + Send + Sync + 'static,
     ) -> Self {
         self.config.stats_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers PING with `handler` in place of the runtime (see [`ControlHandler`]: a reply
+    /// of another shape breaks discovery tools).
+    pub fn ping_handler(mut self, handler: ControlHandler<PingResponse>) -> Self {
+        self.config.ping_handler = Some(handler);
+        self
+    }
+
+    /// Answers INFO with `handler` in place of the runtime (see [`ControlHandler`]: a reply
+    /// of another shape breaks discovery tools).
+    pub fn info_handler(mut self, handler: ControlHandler<InfoResponse>) -> Self {
+        self.config.info_handler = Some(handler);
+        self
+    }
+
+    /// Answers STATS with `handler` in place of the runtime (see [`ControlHandler`]: a reply
+    /// of another shape breaks discovery tools). Named apart from
+    /// [`stats_handler`](Self::stats_handler), which only fills each endpoint's `data`, as
+    /// nats-py's `stats_handler` does.
+    pub fn stats_reply_handler(mut self, handler: ControlHandler<StatsResponse>) -> Self {
+        self.config.stats_reply_handler = Some(handler);
         self
     }
 

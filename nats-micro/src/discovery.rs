@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ServiceError;
 use crate::monitor::{control_subject, ServiceVerb, DEFAULT_PREFIX};
 use crate::schema::{InfoResponse, PingResponse, StatsResponse};
+use crate::trace;
 
 /// How long discovery waits for replies, by default.
 pub const DEFAULT_DISCOVERY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -203,6 +204,9 @@ impl Discovery {
         let mut options = RequestMany::new().timeout(self.timeout).stall(self.stall);
         if let Some(max) = max {
             options = options.max_messages(max);
+        }
+        if let Some(headers) = trace::injected(None) {
+            options = options.headers(headers);
         }
         match self
             .client

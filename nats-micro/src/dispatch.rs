@@ -18,6 +18,7 @@ use crate::error::{RespondErrorKind, ServiceError};
 use crate::layer::error_handling::panic_message;
 use crate::reply::{Reply, ReplyKind};
 use crate::request::{Request, Responder};
+use crate::trace::{self, TraceContext};
 
 /// The description of the error answered when a handler panics.
 pub(crate) const PANIC_DESCRIPTION: &str = "handler panicked";
@@ -37,6 +38,8 @@ pub(crate) struct Incoming {
     reply_to: Option<Subject>,
     started: Instant,
     span: tracing::Span,
+    /// What the handler's calls carry on: the request's trace with this hop's parent id.
+    trace: Option<TraceContext>,
 }
 
 /// Counts `message` as a request of the endpoint and starts its clock.
@@ -48,7 +51,11 @@ pub(crate) fn accept(message: Message, context: &EndpointContext) -> Incoming {
         service = %context.service_name,
         endpoint = %record.name,
         subject = %message.subject,
+        queue_group = record.queue_group.as_deref().unwrap_or(""),
+        trace_id = tracing::field::Empty,
+        parent_id = tracing::field::Empty,
     );
+    let (span, trace) = trace::request_span(span, message.headers.as_ref());
     let responder = Responder::new(context.client.clone(), Arc::clone(&record.counters));
     let reply_to = message.reply.clone();
     Incoming {
@@ -57,6 +64,7 @@ pub(crate) fn accept(message: Message, context: &EndpointContext) -> Incoming {
         reply_to,
         started: Instant::now(),
         span,
+        trace,
     }
 }
 
@@ -82,20 +90,22 @@ impl Incoming {
             reply_to,
             started,
             span,
+            trace,
         } = self;
         let call = ready.and_then(|()| {
             let _entered = span.enter();
-            panic::catch_unwind(AssertUnwindSafe(|| service.call(request)))
+            let call = || trace::in_context_sync(trace.clone(), || service.call(request));
+            panic::catch_unwind(AssertUnwindSafe(call))
                 .map_err(|payload| panicked(payload.as_ref()))
         });
-        async move {
+        let answer = async move {
             let reply = match call {
                 Ok(future) => run(future).await,
                 Err(error) => Reply::error_reply(error),
             };
             finish(&responder, reply_to.as_ref(), reply, started).await;
-        }
-        .instrument(span)
+        };
+        trace::in_context(trace, answer).instrument(span)
     }
 }
 
@@ -111,13 +121,19 @@ async fn run(future: CallFuture) -> Reply {
     }
 }
 
-fn panicked(payload: &(dyn std::any::Any + Send)) -> ServiceError {
+pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> ServiceError {
     tracing::error!(panic = panic_message(payload), "handler panicked");
     ServiceError::internal(PANIC_DESCRIPTION)
 }
+
 /// Records the processing time, then sends the reply (errors are counted before they leave,
 /// so the caller's next STATS request sees them).
-async fn finish(responder: &Responder, to: Option<&Subject>, reply: Reply, started: Instant) {
+pub(crate) async fn finish(
+    responder: &Responder,
+    to: Option<&Subject>,
+    reply: Reply,
+    started: Instant,
+) {
     responder.processed(started.elapsed());
     let Reply { kind, headers } = reply;
     let sent = match kind {

@@ -6,6 +6,10 @@
 //! [`handler_fn`], their arguments are [extractors](extract), and any tower middleware wraps
 //! them.
 //!
+//! Requests run in `request` spans and carry W3C trace context across services, joined into
+//! one OpenTelemetry trace with the `opentelemetry` feature: see [`trace`]. PING, INFO and
+//! STATS can be answered by handlers of yours ([`ControlHandler`]).
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use nats_micro::{handler_fn, layer::ErrorHandlingLayer, Json, Request, Service, ServiceError};
@@ -66,6 +70,7 @@ pub mod __private;
 mod call;
 pub mod client;
 mod config;
+mod control;
 mod discovery;
 mod dispatch;
 mod endpoint;
@@ -84,6 +89,7 @@ mod serve;
 mod service;
 mod service_error;
 mod stats;
+pub mod trace;
 use nats_micro_rules as validate;
 
 pub use bytes::Bytes;
@@ -92,6 +98,7 @@ pub use config::{
     ErrorHandler, ServiceBuilder, ServiceConfig, StatsHandler, DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_MAX_CONCURRENCY,
 };
+pub use control::{ControlHandler, ControlRequest};
 pub use discovery::{Discovery, DEFAULT_DISCOVERY_STALL, DEFAULT_DISCOVERY_TIMEOUT};
 pub use endpoint::{BoxEndpoint, EndpointConfig};
 pub use error::{

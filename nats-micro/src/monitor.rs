@@ -1,18 +1,23 @@
 //! The `$SRV` monitor: nine plain subscriptions (`<prefix>.<VERB>`, `<prefix>.<VERB>.<name>`,
-//! `<prefix>.<VERB>.<name>.<id>` for PING, INFO and STATS, the prefix `$SRV` unless configured) served by one task that answers with the
-//! service's JSON. Bad input never ends the task: requests without a reply subject are ignored,
-//! payloads are never read, and a reply that cannot be written becomes a `500` error reply.
+//! `<prefix>.<VERB>.<name>.<id>` for PING, INFO and STATS, the prefix `$SRV` unless
+//! configured) served by one task that answers with the service's JSON, or hands the request
+//! to the verb's replacement handler (see `control.rs`), which runs on a task of its own. Bad
+//! input never ends the task: requests without a reply subject are ignored, payloads are never
+//! read, and a reply that cannot be written becomes a `500` error reply.
 
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use nats_core::{Client, Message, SubscribeError, Subscriber};
+use nats_core::{Client, DrainGuard, Message, SubscribeError, Subscriber};
+use serde::Serialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::control::{ControlCalls, ControlHandler};
 use crate::error::ServiceError;
 use crate::reply::error_headers;
 use crate::schema;
@@ -52,6 +57,15 @@ impl ServiceVerb {
             ServiceVerb::Ping => "PING",
             ServiceVerb::Info => "INFO",
             ServiceVerb::Stats => "STATS",
+        }
+    }
+
+    /// Where the verb is in [`ALL`](Self::ALL).
+    pub(crate) fn index(self) -> usize {
+        match self {
+            ServiceVerb::Ping => 0,
+            ServiceVerb::Info => 1,
+            ServiceVerb::Stats => 2,
         }
     }
 }
@@ -115,29 +129,50 @@ pub(crate) async fn start(service: &Service) -> Result<MonitorHandle, SubscribeE
         }
     }
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(run(service.clone(), slots, stopped));
+    // Taken before the task runs: a client drain waits for the control replies in flight.
+    let guard = client.drain_guard();
+    let task = tokio::spawn(run(service.clone(), slots, stopped, guard));
     Ok(MonitorHandle { stop, task })
 }
 
 /// What the monitor waits for next.
 enum Event {
     Request(ServiceVerb, Message),
+    /// A replacement handler's call finished.
+    Reaped,
     Stop,
     Ended,
 }
 
-async fn run(service: Service, mut slots: Vec<Slot>, mut stop: oneshot::Receiver<()>) {
+async fn run(
+    service: Service,
+    mut slots: Vec<Slot>,
+    mut stop: oneshot::Receiver<()>,
+    _drain_guard: DrainGuard,
+) {
+    let mut calls = ControlCalls::new(
+        service.client().clone(),
+        Arc::from(service.name()),
+        service.config().max_concurrency,
+    );
     let mut turn = 0;
     let stopped = loop {
-        match next_event(&mut slots, &mut stop, &mut turn).await {
-            Event::Request(verb, message) => answer(&service, verb, message).await,
+        match next_event(&mut slots, &mut stop, &mut turn, &mut calls).await {
+            Event::Request(verb, message) => answer(&service, &mut calls, verb, message).await,
+            Event::Reaped => {}
             Event::Stop => break true,
             Event::Ended => break false,
         }
     };
     if !stopped {
-        // Every subscription ended without a stop: the connection closed. Stop the service
-        // from another task, since stopping waits for this one.
+        // Every subscription ended without a stop: the client drained or closed. Stop the
+        // service from another task, since stopping waits for this one. Replacement handlers
+        // still running may finish within the drain timeout (each holds the client's drain
+        // back), then they are cancelled.
+        let limit = service.config().drain_timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, calls.finish()).await;
+        });
         tokio::spawn(async move { service.stop().await });
         return;
     }
@@ -156,19 +191,24 @@ async fn run(service: Service, mut slots: Vec<Slot>, mut stop: oneshot::Receiver
         }
     }
     while let Some((verb, message)) = poll_fn(|cx| poll_slots(&mut slots, cx, &mut turn)).await {
-        answer(&service, verb, message).await;
+        answer(&service, &mut calls, verb, message).await;
     }
+    // Bounded by the stop's deadline, at which the task is aborted (and the calls with it).
+    calls.finish().await;
 }
 
 async fn next_event(
     slots: &mut [Slot],
     stop: &mut oneshot::Receiver<()>,
     turn: &mut usize,
+    calls: &mut ControlCalls,
 ) -> Event {
+    let busy = !calls.is_empty();
     tokio::select! {
         biased;
         // A dropped sender means the service handle is gone: stop as well.
         _ = stop => Event::Stop,
+        () = calls.reap(), if busy => Event::Reaped,
         next = poll_fn(|cx| poll_slots(slots, cx, turn)) => match next {
             Some((verb, message)) => Event::Request(verb, message),
             None => Event::Ended,
@@ -205,18 +245,47 @@ fn poll_slots(
     }
 }
 
-/// Answers one control request; the payload is ignored.
-async fn answer(service: &Service, verb: ServiceVerb, message: Message) {
+/// Answers one control request, or hands it to the verb's replacement handler; the payload
+/// is ignored.
+async fn answer(service: &Service, calls: &mut ControlCalls, verb: ServiceVerb, message: Message) {
+    if message.reply.is_none() {
+        return;
+    }
+    let config = service.config();
+    match verb {
+        ServiceVerb::Ping => {
+            let handler = config.ping_handler.as_ref();
+            hand_over(service, calls, handler, verb, message, service.ping()).await;
+        }
+        ServiceVerb::Info => {
+            let handler = config.info_handler.as_ref();
+            hand_over(service, calls, handler, verb, message, service.info()).await;
+        }
+        ServiceVerb::Stats => {
+            let handler = config.stats_reply_handler.as_ref();
+            hand_over(service, calls, handler, verb, message, service.stats()).await;
+        }
+    }
+}
+
+/// Gives the request to `handler`, or answers it with `default` when there is none.
+async fn hand_over<T: Serialize + Send + 'static>(
+    service: &Service,
+    calls: &mut ControlCalls,
+    handler: Option<&ControlHandler<T>>,
+    verb: ServiceVerb,
+    message: Message,
+    default: T,
+) {
+    if let Some(handler) = handler {
+        calls.start(handler, verb, message, default).await;
+        return;
+    }
     let Some(reply) = message.reply else {
         return;
     };
-    let body = match verb {
-        ServiceVerb::Ping => schema::to_go_json(&service.ping()),
-        ServiceVerb::Info => schema::to_go_json(&service.info()),
-        ServiceVerb::Stats => schema::to_go_json(&service.stats()),
-    };
     let client: &Client = service.client();
-    let sent = match body {
+    let sent = match schema::to_go_json(&default) {
         Ok(body) => client.publish(&reply, body).await,
         Err(error) => {
             let description = format!("Error handling {} request: {error}", verb.as_str());

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use nats_core::Subscriber;
+use nats_core::{DrainGuard, Subscriber};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -37,12 +37,15 @@ pub(crate) type Shutdown = watch::Receiver<Option<Instant>>;
 /// Serves `subscriber` until the service shuts down (then drains it and answers what was
 /// already received, by the stop's deadline) or the subscription ends; returns once no
 /// request is in flight. Requests still running at the deadline are cancelled and counted as
-/// errors.
+/// errors. `_drain_guard` holds a drain of the client back until then: a client drain ends
+/// the subscription, and the replies of the requests in flight still go out before the
+/// connection closes.
 pub(crate) async fn serve(
     mut subscriber: Subscriber,
     mut service: BoxEndpoint,
     context: Arc<EndpointContext>,
     mut shutdown: Shutdown,
+    _drain_guard: DrainGuard,
 ) {
     // The stop's deadline, once there is one: what is still running then is cancelled.
     let mut deadline_rx = shutdown.clone();

@@ -279,7 +279,10 @@ impl Service {
         }
         inner.endpoints.lock().push(Arc::clone(&record));
         let (stop, shutdown) = watch::channel(None);
-        let task = tokio::spawn(serve(subscriber, handler, context, shutdown));
+        // Taken before the task runs, so that a drain of the client that begins now still
+        // waits for the requests this endpoint receives.
+        let guard = inner.client.drain_guard();
+        let task = tokio::spawn(serve(subscriber, handler, context, shutdown, guard));
         lifecycle.endpoint_tasks.push(Running {
             record: Arc::clone(&record),
             stop,
