@@ -286,6 +286,18 @@ pub enum CallError {
     Middleware(#[source] BoxError),
 }
 
+impl CallError {
+    /// Whether the call timed out: the request's own timeout ([`RequestErrorKind::TimedOut`](
+    /// nats_core::RequestErrorKind::TimedOut)) or a tower timeout layer of the calling side.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            CallError::Request(error) => error.kind() == nats_core::RequestErrorKind::TimedOut,
+            CallError::Middleware(error) => error.is::<tower::timeout::error::Elapsed>(),
+            _ => false,
+        }
+    }
+}
+
 /// Errors of tower layers on the calling side: a `CallError` that went through the layers
 /// boxed comes back as itself, anything else is [`CallError::Middleware`].
 impl From<BoxError> for CallError {

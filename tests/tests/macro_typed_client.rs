@@ -625,7 +625,13 @@ async fn per_call_timeout_applies_to_its_copy_only() {
     let hasty = probe.with_timeout(Duration::from_millis(200));
 
     match within("hasty", hasty.slow(&2000)).await {
-        Err(CallError::Request(error)) => assert_eq!(error.kind(), RequestErrorKind::TimedOut),
+        Err(error @ CallError::Request(_)) => {
+            assert!(error.is_timeout(), "{error:?}");
+            let CallError::Request(error) = error else {
+                unreachable!()
+            };
+            assert_eq!(error.kind(), RequestErrorKind::TimedOut);
+        }
         other => panic!("expected a request timeout, got {other:?}"),
     }
     // The original client waits with the connection's request timeout (10 s).
@@ -698,8 +704,8 @@ async fn a_timeout_layer_fails_slow_calls_as_middleware() {
         .layer(TimeoutLayer::new(Duration::from_millis(200)));
 
     match within("layered slow", layered.slow(&2000)).await {
-        Err(CallError::Middleware(error)) => assert!(
-            error.is::<tower::timeout::error::Elapsed>(),
+        Err(error) if error.is_timeout() => assert!(
+            matches!(&error, CallError::Middleware(e) if e.is::<tower::timeout::error::Elapsed>()),
             "expected the layer's Elapsed, got {error:?}"
         ),
         other => panic!("expected the timeout layer's error, got {other:?}"),

@@ -84,12 +84,13 @@ fn constructors(client_name: &Ident, krate: &TokenStream) -> TokenStream {
                 #client_name { core: ::std::clone::Clone::clone(&self.core).timeout(timeout) }
             }
 
-            /// A copy whose calls send `headers`.
+            /// A copy whose calls send `headers`, instead of the headers set before.
             pub fn with_headers(&self, headers: #krate::nats_core::HeaderMap) -> Self {
                 #client_name { core: ::std::clone::Clone::clone(&self.core).headers(headers) }
             }
 
-            /// A copy whose calls also send the header `name: value`.
+            /// A copy whose calls also send the header `name: value` (replacing the values set
+            /// before for `name`).
             pub fn with_header(
                 &self,
                 name: impl ::std::convert::Into<::std::string::String>,

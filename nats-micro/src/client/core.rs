@@ -47,13 +47,15 @@ impl<S> ClientCore<S> {
         self
     }
 
-    /// Every call sends `headers` (arguments that set headers win for the names they set).
+    /// Every call sends `headers`, instead of those set before (arguments that set headers
+    /// win for the names they set).
     pub fn headers(mut self, headers: HeaderMap) -> Self {
         self.headers = Some(headers);
         self
     }
 
-    /// Every call sends the header `name: value`, besides the headers already set.
+    /// Every call sends the header `name: value`, besides the headers already set (a value
+    /// set before for `name` is replaced).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers
             .get_or_insert_with(HeaderMap::new)
