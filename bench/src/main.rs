@@ -10,6 +10,7 @@ use std::time::Duration;
 use nats_tests::NatsServer;
 
 mod client;
+mod raw;
 mod report;
 mod scenarios;
 
@@ -143,9 +144,14 @@ fn main() -> ExitCode {
     let mut rows = Vec::new();
     let mut failed = false;
     for scenario in &selected {
-        let (ours, theirs) = runtime.block_on(run_scenario(scenario, &ctx, &args));
+        let (ours, theirs, ceiling) = runtime.block_on(run_scenario(scenario, &ctx, &args));
         failed |= ours.failure.is_some() || theirs.failure.is_some();
-        rows.extend(report::rows(&scenario.name, &ours, &theirs));
+        rows.extend(report::rows(
+            &scenario.name,
+            &ours,
+            &theirs,
+            scenario.ceiling.as_ref().map(|_| &ceiling),
+        ));
     }
     drop(runtime);
     drop(server);
@@ -203,24 +209,30 @@ fn print_table(rows: &[report::Row], selected: &[Scenario], args: &Args) {
     }
 }
 
-/// Runs one scenario `runs` times per client, alternating ours and theirs.
-async fn run_scenario(scenario: &Scenario, ctx: &Ctx, args: &Args) -> (Runs, Runs) {
+/// Runs one scenario `runs` times per client, alternating ours, theirs and the raw ceiling.
+async fn run_scenario(scenario: &Scenario, ctx: &Ctx, args: &Args) -> (Runs, Runs, Runs) {
     let mut ours = Runs::default();
     let mut theirs = Runs::default();
+    let mut ceiling = Runs::default();
     let runs = args.runs;
     for run in 1..=runs {
         for (side, runner, results) in [
-            ("ours", &scenario.ours, &mut ours),
-            ("async-nats", &scenario.theirs, &mut theirs),
+            ("ours", Some(&scenario.ours), &mut ours),
+            ("async-nats", Some(&scenario.theirs), &mut theirs),
+            ("ceiling", scenario.ceiling.as_ref(), &mut ceiling),
         ] {
-            let skipped = args.side.as_deref().is_some_and(|only| only != side);
+            let Some(runner) = runner else { continue };
+            let skipped = args
+                .side
+                .as_deref()
+                .is_some_and(|only| only != side && side != "ceiling");
             if skipped || results.failure.is_some() {
                 continue;
             }
             run_once(&scenario.name, side, run, runs, runner, ctx, results).await;
         }
     }
-    (ours, theirs)
+    (ours, theirs, ceiling)
 }
 
 async fn run_once(

@@ -49,6 +49,8 @@ pub(crate) struct Row {
     better: Better,
     ours: Result<Stats, String>,
     theirs: Result<Stats, String>,
+    /// The raw-socket ceiling of the row, for the scenarios that have one.
+    ceiling: Option<Result<Stats, String>>,
 }
 
 impl Row {
@@ -58,6 +60,21 @@ impl Row {
             (Ok(ours), Ok(theirs)) if theirs.median != 0.0 => Some(ours.median / theirs.median),
             _ => None,
         }
+    }
+
+    /// Against the ceiling, on medians: the fraction of it (throughput) or the microseconds
+    /// added to it (latency), for ours and theirs.
+    fn against_ceiling(&self) -> Option<(Option<f64>, Option<f64>)> {
+        let ceiling = self.ceiling.as_ref()?.as_ref().ok()?.median;
+        let compare = |side: &Result<Stats, String>| {
+            let value = side.as_ref().ok()?.median;
+            match self.better {
+                Better::Higher if ceiling != 0.0 => Some(value / ceiling),
+                Better::Higher => None,
+                Better::Lower => Some(value - ceiling),
+            }
+        };
+        Some((compare(&self.ours), compare(&self.theirs)))
     }
 
     /// `scenario (unit)`.
@@ -76,7 +93,7 @@ impl Row {
 }
 
 /// One row per metric of `scenario`, in the order its runs report them.
-pub(crate) fn rows(scenario: &str, ours: &Runs, theirs: &Runs) -> Vec<Row> {
+pub(crate) fn rows(scenario: &str, ours: &Runs, theirs: &Runs, ceiling: Option<&Runs>) -> Vec<Row> {
     let first = ours.runs.first().or(theirs.runs.first());
     let Some(first) = first else {
         return vec![Row {
@@ -85,6 +102,7 @@ pub(crate) fn rows(scenario: &str, ours: &Runs, theirs: &Runs) -> Vec<Row> {
             better: Better::Higher,
             ours: Err(failure(ours)),
             theirs: Err(failure(theirs)),
+            ceiling: None,
         }];
     };
     first
@@ -95,6 +113,7 @@ pub(crate) fn rows(scenario: &str, ours: &Runs, theirs: &Runs) -> Vec<Row> {
             better: metric.better,
             ours: stats(ours, metric.unit),
             theirs: stats(theirs, metric.unit),
+            ceiling: ceiling.map(|c| stats(c, metric.unit)),
         })
         .collect()
 }
@@ -150,6 +169,9 @@ pub(crate) fn table(rows: &[Row]) -> String {
         "their min",
         "their max",
         "ours/theirs",
+        "ceiling med",
+        "ours vs ceiling",
+        "theirs vs ceiling",
     ];
     let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
     let mut failures = Vec::new();
@@ -175,6 +197,7 @@ pub(crate) fn table(rows: &[Row]) -> String {
             row.ratio()
                 .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
         );
+        cells.extend(ceiling_cells(row, &mut failures));
         lines.push(cells);
     }
     failures.dedup();
@@ -209,6 +232,28 @@ pub(crate) fn table(rows: &[Row]) -> String {
     out
 }
 
+/// The ceiling's median and how ours and theirs compare with it: `0.91` of it for throughput,
+/// `+37 us` over it for latency; dashes for rows without a ceiling.
+fn ceiling_cells(row: &Row, failures: &mut Vec<String>) -> [String; 3] {
+    let dash = || "-".to_owned();
+    match &row.ceiling {
+        None => [dash(), dash(), dash()],
+        Some(Err(why)) => {
+            failures.push(format!("{} (ceiling): {why}", row.scenario));
+            ["FAILED".to_owned(), dash(), dash()]
+        }
+        Some(Ok(ceiling)) => {
+            let (ours, theirs) = row.against_ceiling().unwrap_or((None, None));
+            let show = |value: Option<f64>| match (value, row.better) {
+                (None, _) => dash(),
+                (Some(v), Better::Higher) => format!("{v:.2}"),
+                (Some(v), Better::Lower) => format!("{v:+.0} us"),
+            };
+            [number(ceiling.median), show(ours), show(theirs)]
+        }
+    }
+}
+
 /// The rows as JSON lines, one object per row, then the micro/raw comparison when it ran.
 pub(crate) fn json_lines(rows: &[Row]) -> String {
     let derived = micro_over_raw(rows).map(|(micro, raw)| {
@@ -228,16 +273,27 @@ pub(crate) fn json_lines(rows: &[Row]) -> String {
     };
     rows.iter()
         .map(|row| {
-            json!({
+            let mut line = json!({
                 "scenario": row.scenario,
                 "unit": row.unit,
                 "better": match row.better { Better::Higher => "higher", Better::Lower => "lower" },
                 "ours": side(&row.ours),
                 "async_nats": side(&row.theirs),
                 "ratio": row.ratio(),
-            })
-            .to_string()
-                + "\n"
+            });
+            if let Some(ceiling) = &row.ceiling {
+                line["ceiling"] = side(ceiling);
+                let (ours, theirs) = row.against_ceiling().unwrap_or((None, None));
+                let (ours_key, theirs_key) = match row.better {
+                    Better::Higher => {
+                        ("ours_fraction_of_ceiling", "async_nats_fraction_of_ceiling")
+                    }
+                    Better::Lower => ("ours_over_ceiling_us", "async_nats_over_ceiling_us"),
+                };
+                line[ours_key] = json!(ours);
+                line[theirs_key] = json!(theirs);
+            }
+            line.to_string() + "\n"
         })
         .chain(derived)
         .collect()

@@ -38,7 +38,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn describe(runs: &mut [Duration]) -> String {
     runs.sort();
     let ms: Vec<String> = runs.iter().map(|d| format!("{}", d.as_millis())).collect();
-    format!("median {} ms (all: {} ms)", runs[runs.len() / 2].as_millis(), ms.join(", "))
+    format!(
+        "median {} ms (all: {} ms)",
+        runs[runs.len() / 2].as_millis(),
+        ms.join(", ")
+    )
 }
 
 /// Kills the server, starts it again after `pause`, and measures until `connected()`.

@@ -26,6 +26,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         )),
         ours: runner(|ctx| in_child(ctx, "ours")),
         theirs: runner(|ctx| in_child(ctx, "theirs")),
+        ceiling: None,
     }]
 }
 

@@ -24,12 +24,14 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             note: Some(NOTE.to_owned()),
             ours: runner(|ctx| async move { run(ctx, Side::Ours, Mode::Sequential).await }),
             theirs: runner(|ctx| async move { run(ctx, Side::Theirs, Mode::Sequential).await }),
+            ceiling: Some(runner(super::request::raw_sequential)),
         },
         Scenario {
             name: concurrent_name("micro echo"),
             note: None,
             ours: runner(|ctx| async move { run(ctx, Side::Ours, Mode::Concurrent).await }),
             theirs: runner(|ctx| async move { run(ctx, Side::Theirs, Mode::Concurrent).await }),
+            ceiling: None,
         },
     ]
 }

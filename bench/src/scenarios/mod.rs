@@ -15,6 +15,7 @@ mod micro;
 mod publish;
 mod pubsub;
 mod request;
+mod scaling;
 
 pub(crate) use memory::child_main as memory_child_main;
 pub(crate) use memory::CHILD_FLAG as MEMORY_CHILD_FLAG;
@@ -27,6 +28,7 @@ pub(crate) fn all() -> Vec<Scenario> {
     all.extend(pubsub::scenarios());
     all.extend(request::scenarios());
     all.extend(micro::scenarios());
+    all.extend(scaling::scenarios());
     all.extend(memory::scenarios());
     all
 }
@@ -96,6 +98,9 @@ pub(crate) struct Scenario {
     pub(crate) ours: Runner,
     /// async-nats' run.
     pub(crate) theirs: Runner,
+    /// The same work over raw sockets with pre-encoded frames: the physical limit our rows
+    /// are measured against (a fraction for throughput, microseconds added for latency).
+    pub(crate) ceiling: Option<Runner>,
 }
 
 /// Boxes an async function of the context into a [`Runner`].

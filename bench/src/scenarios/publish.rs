@@ -15,6 +15,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             note: None,
             ours: runner(move |ctx| run::<Ours>(ctx, size, count)),
             theirs: runner(move |ctx| run::<Theirs>(ctx, size, count)),
+            ceiling: Some(runner(move |ctx| raw(ctx, size, count))),
         })
         .collect()
 }
@@ -32,6 +33,15 @@ async fn run<C: BenchClient>(
     }
     client.flush().await?;
     let secs = start.elapsed().as_secs_f64();
+    Ok(vec![
+        Metric::higher("msg/s", count as f64 / secs),
+        Metric::higher("MB/s", (count * size) as f64 / secs / 1e6),
+    ])
+}
+
+/// The ceiling: the same frames from one buffer over a raw socket, timed to the `PONG`.
+async fn raw(ctx: Ctx, size: usize, count: usize) -> Result<Vec<Metric>, BenchError> {
+    let secs = crate::raw::publish(&ctx.url, SUBJECT, size, count).await?;
     Ok(vec![
         Metric::higher("msg/s", count as f64 / secs),
         Metric::higher("MB/s", (count * size) as f64 / secs / 1e6),

@@ -34,6 +34,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             )),
             ours: runner(move |ctx| run::<Ours>(ctx, size, count)),
             theirs: runner(move |ctx| run::<Theirs>(ctx, size, count)),
+            ceiling: None,
         })
         .collect()
 }
