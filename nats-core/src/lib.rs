@@ -18,7 +18,10 @@
 //! its subscription's channel without taking a lock.
 
 mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
+mod config;
 mod connection;
 #[cfg(test)]
 mod connection_tests;
@@ -49,6 +52,7 @@ mod transport;
 
 pub use bytes::Bytes;
 pub use client::{connect, Client, SubscribeOptions};
+pub use config::{context_dir, ConfigError, ConfigErrorKind, ConnectConfig, DEFAULT_SERVER};
 pub use drain_guard::DrainGuard;
 pub use error::{
     ConnectError, ConnectErrorKind, DrainError, DrainErrorKind, Error, FlushError, FlushErrorKind,
