@@ -8,9 +8,10 @@
 //! not answered yet, and a publish past the bound waits for one to arrive: back-pressure,
 //! never an unbounded queue.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
 use tokio::sync::{oneshot, Semaphore, TryAcquireError};
@@ -25,17 +26,45 @@ use crate::message::Message;
 use crate::request::ReplyTicket;
 use crate::subject::validate_publish_subject;
 
-/// The acknowledgement of a message sent by [`Context::publish_async`]: await it (or call
-/// [`wait`](Self::wait)) for the [`PubAck`].
+/// The acknowledgement of a message sent by [`Context::publish_async`]: a future of the
+/// [`PubAck`] (or call [`wait`](Self::wait)).
 ///
-/// Dropping it gives up on the acknowledgement; the message was sent all the same.
+/// Dropping it gives up on the acknowledgement; the message was sent all the same. An
+/// acknowledgement that already arrived is read without a timer or an allocation.
 #[derive(Debug)]
 #[must_use = "the acknowledgement tells whether the message was stored"]
 pub struct PubAckFuture {
+    state: State,
+}
+
+enum State {
+    /// Waiting for the first reply.
+    Waiting(Waiting),
+    /// The stream had no responders: sending again, in an async block of its own.
+    Retrying(Pin<Box<dyn Future<Output = Result<PubAck, PublishError>> + Send>>),
+    /// The output was taken.
+    Done,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            State::Waiting(waiting) => f.debug_tuple("Waiting").field(waiting).finish(),
+            State::Retrying(_) => f.write_str("Retrying"),
+            State::Done => f.write_str("Done"),
+        }
+    }
+}
+
+/// A sent message and the reply it waits for.
+#[derive(Debug)]
+struct Waiting {
     context: Context,
     ticket: ReplyTicket,
     reply: oneshot::Receiver<Message>,
     deadline: Instant,
+    /// Armed on the first poll that finds no reply.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// What a retry after "no responders" sends again.
     resend: Resend,
 }
@@ -57,16 +86,75 @@ impl PubAckFuture {
     ///
     /// # Errors
     /// As [`Context::publish_with`].
-    pub async fn wait(mut self) -> Result<PubAck, PublishError> {
+    pub async fn wait(self) -> Result<PubAck, PublishError> {
+        self.await
+    }
+
+    /// The reply subject the acknowledgement comes to, while it is awaited.
+    pub fn reply_subject(&self) -> Option<&str> {
+        match &self.state {
+            State::Waiting(waiting) => Some(&waiting.ticket.reply),
+            _ => None,
+        }
+    }
+}
+
+impl Future for PubAckFuture {
+    type Output = Result<PubAck, PublishError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
         loop {
-            let reply = match tokio::time::timeout_at(self.deadline, &mut self.reply).await {
-                Ok(Ok(reply)) => reply,
-                Ok(Err(_)) => return Err(self.lost_reply()),
-                Err(_) => return Err(PublishErrorKind::TimedOut.into()),
-            };
-            if !reply.is_no_responders() {
-                return parse_pub_ack(&reply);
+            match std::mem::replace(&mut this.state, State::Done) {
+                State::Waiting(mut waiting) => match waiting.poll_reply(cx) {
+                    Poll::Ready(Ok(reply)) if reply.is_no_responders() => {
+                        this.state = State::Retrying(Box::pin(waiting.retry()));
+                    }
+                    Poll::Ready(result) => {
+                        return Poll::Ready(result.and_then(|reply| parse_pub_ack(&reply)));
+                    }
+                    Poll::Pending => {
+                        this.state = State::Waiting(waiting);
+                        return Poll::Pending;
+                    }
+                },
+                State::Retrying(mut retrying) => match retrying.as_mut().poll(cx) {
+                    Poll::Ready(result) => return Poll::Ready(result),
+                    Poll::Pending => {
+                        this.state = State::Retrying(retrying);
+                        return Poll::Pending;
+                    }
+                },
+                State::Done => {
+                    return Poll::Ready(Err(PublishError::with_source(
+                        PublishErrorKind::InvalidResponse,
+                        "acknowledgement polled after it was taken",
+                    )))
+                }
             }
+        }
+    }
+}
+
+impl Waiting {
+    /// The reply, the timeout, or the reply's loss.
+    fn poll_reply(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<Message, PublishError>> {
+        if let Poll::Ready(received) = Pin::new(&mut self.reply).poll(cx) {
+            return Poll::Ready(received.map_err(|_| self.lost_reply()));
+        }
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(PublishErrorKind::TimedOut.into())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// After a "no responders": sends again while retries and time are left.
+    async fn retry(mut self) -> Result<PubAck, PublishError> {
+        loop {
             let wait = self.context.options().publish_retry_wait;
             if self.resend.retries_left == 0 || Instant::now() + wait >= self.deadline {
                 return Err(self.no_stream_or_not_enabled().await);
@@ -84,6 +172,14 @@ impl PubAckFuture {
                 )
                 .await?;
             (self.ticket, self.reply) = (ticket, reply);
+            let reply = match tokio::time::timeout_at(self.deadline, &mut self.reply).await {
+                Ok(Ok(reply)) => reply,
+                Ok(Err(_)) => return Err(self.lost_reply()),
+                Err(_) => return Err(PublishErrorKind::TimedOut.into()),
+            };
+            if !reply.is_no_responders() {
+                return parse_pub_ack(&reply);
+            }
         }
     }
 
@@ -101,20 +197,6 @@ impl PubAckFuture {
         } else {
             PublishErrorKind::NotEnabled.into()
         }
-    }
-
-    /// The reply subject the acknowledgement comes to.
-    pub fn reply_subject(&self) -> &str {
-        &self.ticket.reply
-    }
-}
-
-impl IntoFuture for PubAckFuture {
-    type Output = Result<PubAck, PublishError>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.wait())
     }
 }
 
@@ -173,17 +255,21 @@ impl Context {
         let (ticket, reply) = self
             .send_tracked(subject, headers.as_ref(), &payload, deadline)
             .await?;
-        Ok(PubAckFuture {
+        let waiting = Waiting {
             context: self.clone(),
             ticket,
             reply,
             deadline,
+            timer: None,
             resend: Resend {
                 subject: subject.to_owned(),
                 headers,
                 payload,
                 retries_left: self.options().publish_retries,
             },
+        };
+        Ok(PubAckFuture {
+            state: State::Waiting(waiting),
         })
     }
 

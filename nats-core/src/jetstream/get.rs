@@ -136,7 +136,8 @@ impl Context {
     }
 
     /// The latest message on `subject` from any replica, with the subject in the request
-    /// subject (`DIRECT.GET.<stream>.<subject>`, the form Key-Value reads use).
+    /// subject (`DIRECT.GET.<stream>.<subject>`, the form Key-Value reads use). A subject
+    /// with wildcards is asked for in the JSON form instead (a publish subject holds none).
     ///
     /// # Errors
     /// As [`direct_get`](Self::direct_get), and [`JetStreamErrorKind::InvalidRequest`]
@@ -146,10 +147,14 @@ impl Context {
         stream: &str,
         subject: &str,
     ) -> Result<StreamMessage, JetStreamError> {
+        if subject.contains(['*', '>']) {
+            return self
+                .direct_get(stream, MessageSelector::last_by_subject(subject))
+                .await;
+        }
         check_stream_name(stream)?;
         let request_subject = self.api_subject(&format!("DIRECT.GET.{stream}.{subject}"));
-        // Wildcards are allowed in the tail: only the request subject as a whole is checked.
-        validate_publish_subject(&request_subject.replace(['*', '>'], "_"))
+        validate_publish_subject(&request_subject)
             .map_err(|e| JetStreamError::with_source(JetStreamErrorKind::InvalidRequest, e))?;
         self.direct_request(&request_subject, Bytes::new()).await
     }
