@@ -198,8 +198,8 @@ async fn deleted_and_erased_messages_are_gone_and_listed_as_deleted() {
     let err = within("delete", js.delete_message("M", 2))
         .await
         .expect_err("already gone");
-    assert_eq!(err.kind(), JetStreamErrorKind::Api);
-    assert!(err.api_error().is_some(), "{err}");
+    assert_eq!(err.kind(), JetStreamErrorKind::MessageNotFound);
+    assert_eq!(err.error_code(), Some(ErrorCode::SEQUENCE_NOT_FOUND));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,8 +42,8 @@ pub struct AccountInfo {
 
 impl AccountInfo {
     /// The JetStream API level the server implements (`api.level`): 0 before nats-server
-    /// 2.11, 1 for 2.11, 2 for 2.12, 4 for 2.14. Decide on features by this level, never by
-    /// the server's version.
+    /// 2.11, 1 for 2.11, 2 for 2.12, 4 for 2.14, 5 for 2.15. Decide on features by this
+    /// level, never by the server's version.
     pub fn api_level(&self) -> u32 {
         self.api.level
     }
@@ -127,10 +127,11 @@ mod tests {
 
     #[test]
     fn account_info_of_a_2_15_server_parses_with_its_level() {
-        let json = r#"{"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,"storage":0,"reserved_memory":0,"reserved_storage":0,"streams":1,"consumers":0,"limits":{"max_memory":-1,"max_storage":-1,"max_streams":-1,"max_consumers":-1,"max_ack_pending":-1,"memory_max_stream_bytes":-1,"storage_max_stream_bytes":-1,"max_bytes_required":false},"api":{"level":4,"total":3,"errors":0}}"#;
+        // Captured from nats-server 2.15.1.
+        let json = r#"{"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,"storage":0,"reserved_memory":0,"reserved_storage":0,"streams":0,"consumers":0,"limits":{"max_memory":-1,"max_storage":-1,"max_streams":-1,"max_consumers":-1,"max_ack_pending":-1,"memory_max_stream_bytes":-1,"storage_max_stream_bytes":-1,"max_bytes_required":false},"api":{"level":5,"total":0,"errors":0}}"#;
         let info: AccountInfo = serde_json::from_str(json).expect("parses");
-        assert_eq!(info.api_level(), 4);
-        assert_eq!(info.streams, 1);
+        assert_eq!(info.api_level(), 5);
+        assert_eq!(info.streams, 0);
         assert_eq!(info.limits.max_streams, -1);
         assert_eq!(info.domain, None);
     }

@@ -46,7 +46,7 @@ impl ErrorCode {
     pub const NO_MESSAGE_FOUND: ErrorCode = ErrorCode(10037);
     /// `10039`: JetStream not enabled for account.
     pub const NOT_ENABLED_FOR_ACCOUNT: ErrorCode = ErrorCode(10039);
-    /// `10043`: sequence not found.
+    /// `10043`: sequence not found (`sequence 99 not found`, deleting an absent message).
     pub const SEQUENCE_NOT_FOUND: ErrorCode = ErrorCode(10043);
     /// `10052`: invalid stream configuration (the description says why).
     pub const STREAM_INVALID_CONFIG: ErrorCode = ErrorCode(10052);
@@ -193,7 +193,8 @@ pub enum JetStreamErrorKind {
     /// A stream of that name exists with a different configuration (10058).
     #[error("stream name already in use")]
     StreamNameInUse,
-    /// No stored message matches (10037, or direct get's `404` status).
+    /// No stored message matches (10037; 10043 when deleting a sequence the stream does not
+    /// hold; direct get's `404` status).
     #[error("message not found")]
     MessageNotFound,
     /// A direct get had no responders: the stream does not exist, does not have
@@ -230,7 +231,9 @@ impl JetStreamError {
         let kind = match error.err_code {
             ErrorCode::STREAM_NOT_FOUND => JetStreamErrorKind::StreamNotFound,
             ErrorCode::STREAM_NAME_IN_USE => JetStreamErrorKind::StreamNameInUse,
-            ErrorCode::NO_MESSAGE_FOUND => JetStreamErrorKind::MessageNotFound,
+            ErrorCode::NO_MESSAGE_FOUND | ErrorCode::SEQUENCE_NOT_FOUND => {
+                JetStreamErrorKind::MessageNotFound
+            }
             code if code.is_not_enabled() => JetStreamErrorKind::NotEnabled,
             _ => JetStreamErrorKind::Api,
         };
@@ -342,9 +345,11 @@ impl PublishError {
 mod tests {
     use super::*;
 
-    /// Error bodies as nats-server 2.15 sends them.
-    const STREAM_NOT_FOUND: &str = r#"{"type":"io.nats.jetstream.api.v1.stream_info_response","error":{"code":404,"err_code":10059,"description":"stream not found"}}"#;
-    const WRONG_LAST_SEQUENCE: &str = r#"{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 1"},"stream":"ORDERS","seq":0}"#;
+    /// Error bodies captured from nats-server 2.15.1 (the 10164 one has the shape of 10071).
+    const STREAM_NOT_FOUND: &str = r#"{"type":"io.nats.jetstream.api.v1.stream_info_response","error":{"code":404,"err_code":10059,"description":"stream not found"},"total":0,"offset":0,"limit":0}"#;
+    const WRONG_LAST_SEQUENCE: &str = r#"{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 1"},"stream":"P","seq":0}"#;
+    const SEQUENCE_NOT_FOUND: &str = r#"{"type":"io.nats.jetstream.api.v1.stream_msg_delete_response","error":{"code":400,"err_code":10043,"description":"sequence 99 not found"}}"#;
+    const STRICT_UNKNOWN_FIELD: &str = r#"{"type":"io.nats.jetstream.api.v1.stream_create_response","error":{"code":400,"err_code":10025,"description":"invalid JSON: json: unknown field \"bogus_field\""}}"#;
     const WRONG_LAST_SEQUENCE_R3: &str = r#"{"error":{"code":400,"err_code":10164,"description":"wrong last sequence"},"stream":"ORDERS","seq":0}"#;
 
     #[derive(Deserialize)]
@@ -372,6 +377,17 @@ mod tests {
             err.to_string(),
             "stream not found: stream not found (err_code 10059, code 404)"
         );
+    }
+
+    #[test]
+    fn captured_errors_keep_their_codes() {
+        let err = JetStreamError::from_api(api_error(SEQUENCE_NOT_FOUND));
+        assert_eq!(err.kind(), JetStreamErrorKind::MessageNotFound);
+        assert_eq!(err.error_code(), Some(ErrorCode::SEQUENCE_NOT_FOUND));
+        let err = JetStreamError::from_api(api_error(STRICT_UNKNOWN_FIELD));
+        assert_eq!(err.kind(), JetStreamErrorKind::Api);
+        assert_eq!(err.error_code(), Some(ErrorCode::INVALID_JSON));
+        assert!(err.to_string().contains("bogus_field"), "{err}");
     }
 
     #[test]

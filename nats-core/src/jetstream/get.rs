@@ -182,9 +182,9 @@ impl Context {
     /// (`no_erase`, as nats.go's `DeleteMsg`).
     ///
     /// # Errors
-    /// [`JetStreamErrorKind::Api`] for a sequence not in the stream (10057) or a stream with
-    /// `deny_delete`; [`JetStreamErrorKind::StreamNotFound`]; the others of
-    /// [`JetStreamError`].
+    /// [`JetStreamErrorKind::MessageNotFound`] for a sequence the stream does not hold
+    /// (10043); [`JetStreamErrorKind::Api`] for a stream with `deny_delete`;
+    /// [`JetStreamErrorKind::StreamNotFound`]; the others of [`JetStreamError`].
     pub async fn delete_message(&self, stream: &str, sequence: u64) -> Result<(), JetStreamError> {
         self.remove_message(stream, sequence, true).await
     }
