@@ -196,9 +196,16 @@ async fn a_message_ttl_needs_a_stream_that_allows_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subject_without_a_stream_is_no_stream() {
     let server = NatsServer::spawn_jetstream();
-    let js = connect(&server).await.jetstream();
+    let client = connect(&server).await;
+    let js = client.jetstream();
     with_stream(&js, "S", &["s"]).await;
     let err = within("publish", js.publish("not.a.stream", "x"))
+        .await
+        .expect_err("no stream");
+    assert_eq!(err.kind(), PublishErrorKind::NoStream);
+    // A context that never used the API asks it whether JetStream is on: it is.
+    let fresh = client.jetstream();
+    let err = within("publish", fresh.publish("not.a.stream", "x"))
         .await
         .expect_err("no stream");
     assert_eq!(err.kind(), PublishErrorKind::NoStream);
@@ -259,4 +266,28 @@ async fn a_domain_context_reaches_its_domain_only() {
         err.kind(),
         nats_core::jetstream::JetStreamErrorKind::NotEnabled
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_cannot_be_sent_is_refused_before_sending() {
+    let server = NatsServer::spawn_jetstream();
+    let client = connect(&server).await;
+    let js = client.jetstream();
+    with_stream(&js, "S", &["s.>"]).await;
+    let err = js.publish("s.a b", "x").await.expect_err("bad subject");
+    assert_eq!(err.kind(), PublishErrorKind::Publish);
+    let err = js.publish("s.*", "x").await.expect_err("wildcard");
+    assert_eq!(err.kind(), PublishErrorKind::Publish);
+    let injected = PublishOptions::new().message_id("id\r\nNats-Rollup: all");
+    let err = js
+        .publish_with("s.a", "x", injected)
+        .await
+        .expect_err("bad header value");
+    assert_eq!(err.kind(), PublishErrorKind::Publish);
+    let info = js.stream_info("S").await.expect("info");
+    assert_eq!(info.state.messages, 0, "nothing was sent");
+
+    client.close().await;
+    let err = js.publish("s.a", "x").await.expect_err("closed");
+    assert_eq!(err.kind(), PublishErrorKind::Closed);
 }

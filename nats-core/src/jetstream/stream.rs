@@ -33,7 +33,9 @@ impl StreamInfoOptions {
 
     /// Count messages per subject for the subjects matching `filter` (`>` for all):
     /// [`StreamState::subjects`](super::StreamState::subjects). The server sends 100,000
-    /// subjects per page; every page is collected.
+    /// subjects per page; every page is collected. A page is one message: the client reads
+    /// none larger than the server's `max_payload` plus 64 KiB, so with many long subjects
+    /// raise `max_payload` or narrow the filter (else the call times out).
     pub fn subjects_filter(mut self, filter: impl Into<String>) -> Self {
         self.subjects_filter = Some(filter.into());
         self
