@@ -107,7 +107,7 @@ impl Client {
         })
     }
 
-    fn shared(&self) -> &Arc<Shared> {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.handle.shared
     }
 
@@ -423,6 +423,22 @@ impl Client {
             })
             .await?;
         Ok(())
+    }
+
+    /// Registers a reply in the request multiplexer, subscribing its inbox on first use: the
+    /// way to publish many requests and await their replies later. The entry holds `permit`
+    /// until the reply arrives or the ticket is dropped.
+    #[cfg(feature = "jetstream")]
+    pub(crate) async fn register_reply(
+        &self,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<(crate::request::ReplyTicket, oneshot::Receiver<Message>), RequestError> {
+        self.ensure_request_inbox().await?;
+        let shared = self.shared();
+        if let Some(err) = shared.mux.refusal() {
+            return Err(inbox_refused(err));
+        }
+        Ok(shared.mux.register_holding(permit))
     }
 
     /// Sends a request and collects every reply until `max_messages` arrived, the timeout

@@ -31,6 +31,8 @@ mod error;
 mod event;
 mod header;
 mod inbox;
+#[cfg(feature = "jetstream")]
+pub mod jetstream;
 mod lifecycle;
 mod message;
 mod options;

@@ -3,13 +3,16 @@
 //! Each request gets a token; its reply subject is `<prefix>.<random>.<token>`. The connection
 //! task hands a reply straight to the waiting request through a oneshot channel: one task
 //! hop per request. A request that times out or is cancelled removes its entry on drop.
+//!
+//! An entry may hold a semaphore permit (JetStream's acks in flight): it is given back the
+//! moment the reply arrives, whether or not anyone reads the reply yet.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
-use tokio::sync::{oneshot, OnceCell};
+use tokio::sync::{oneshot, OnceCell, OwnedSemaphorePermit};
 
 use crate::message::Message;
 use crate::server_error::ServerError;
@@ -22,7 +25,7 @@ pub(crate) struct RequestMux {
     /// The sid of the inbox subscription, once made.
     pub(crate) sid: OnceCell<u64>,
     next_token: AtomicU64,
-    waiting: Mutex<FxHashMap<u64, oneshot::Sender<Message>>>,
+    waiting: Mutex<FxHashMap<u64, Waiter>>,
     /// Why the server refused the inbox subscription: no reply can ever arrive.
     refused: Mutex<Option<ServerError>>,
 }
@@ -45,9 +48,22 @@ impl RequestMux {
 
     /// Registers a request; the ticket holds its reply subject and removes it when dropped.
     pub(crate) fn register(self: &Arc<Self>) -> (ReplyTicket, oneshot::Receiver<Message>) {
+        self.register_holding(None)
+    }
+
+    /// Registers a request whose entry holds `permit` until its reply arrives or the ticket
+    /// is dropped, whichever comes first.
+    pub(crate) fn register_holding(
+        self: &Arc<Self>,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> (ReplyTicket, oneshot::Receiver<Message>) {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = oneshot::channel();
-        self.waiting.lock().insert(token, sender);
+        let waiter = Waiter {
+            sender,
+            _permit: permit,
+        };
+        self.waiting.lock().insert(token, waiter);
         let mut reply = String::with_capacity(self.prefix.len() + 20);
         reply.push_str(&self.prefix);
         reply.push_str(itoa::Buffer::new().format(token));
@@ -68,9 +84,9 @@ impl RequestMux {
         else {
             return;
         };
-        let sender = self.waiting.lock().remove(&token);
-        if let Some(sender) = sender {
-            let _ = sender.send(message);
+        let waiter = self.waiting.lock().remove(&token);
+        if let Some(waiter) = waiter {
+            let _ = waiter.sender.send(message);
         }
     }
 
@@ -98,6 +114,13 @@ impl RequestMux {
     }
 }
 
+/// What a registered request waits with: where its reply goes, and what it holds until then.
+#[derive(Debug)]
+struct Waiter {
+    sender: oneshot::Sender<Message>,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
 /// A registered request: its reply subject, and its entry's removal when dropped.
 #[derive(Debug)]
 pub(crate) struct ReplyTicket {
@@ -108,7 +131,9 @@ pub(crate) struct ReplyTicket {
 
 impl Drop for ReplyTicket {
     fn drop(&mut self) {
-        self.mux.waiting.lock().remove(&self.token);
+        // Taken out of the lock first: dropping a permit may wake a waiting publisher.
+        let waiter = self.mux.waiting.lock().remove(&self.token);
+        drop(waiter);
     }
 }
 
@@ -139,6 +164,25 @@ mod tests {
         assert_eq!(&receiver.await.expect("reply").payload[..], b"ok");
         drop(ticket);
         assert_eq!(mux.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_held_permit_returns_when_the_reply_arrives_unread() {
+        let mux = Arc::new(RequestMux::new("_INBOX"));
+        let permits = Arc::new(tokio::sync::Semaphore::new(1));
+        let permit = Arc::clone(&permits)
+            .try_acquire_owned()
+            .expect("one permit");
+        let (ticket, _receiver) = mux.register_holding(Some(permit));
+        assert_eq!(permits.available_permits(), 0);
+        mux.resolve(reply_to(&ticket.reply));
+        assert_eq!(permits.available_permits(), 1);
+        let permit = Arc::clone(&permits)
+            .try_acquire_owned()
+            .expect("given back");
+        let (ticket, _receiver) = mux.register_holding(Some(permit));
+        drop(ticket);
+        assert_eq!(permits.available_permits(), 1);
     }
 
     #[test]

@@ -1,0 +1,81 @@
+//! JetStream: persistent streams, acknowledged publishing and stored-message access
+//! (feature `jetstream`, on by default).
+//!
+//! A [`Context`] comes from [`Client::jetstream`](crate::Client::jetstream) (or
+//! [`jetstream_with`](crate::Client::jetstream_with) and [`ContextOptions`] for an API prefix,
+//! a domain, a timeout and the bound on acknowledgements in flight). Through it:
+//!
+//! - the account: [`Context::account_info`] with the server's API level;
+//! - streams: [`create_stream`](Context::create_stream),
+//!   [`update_stream`](Context::update_stream), [`delete_stream`](Context::delete_stream),
+//!   [`stream_info`](Context::stream_info), [`stream_names`](Context::stream_names),
+//!   [`streams`](Context::streams), [`purge_stream`](Context::purge_stream), configured by
+//!   [`StreamConfig`];
+//! - stored messages: [`get_message`](Context::get_message),
+//!   [`direct_get`](Context::direct_get), [`direct_get_last`](Context::direct_get_last),
+//!   [`delete_message`](Context::delete_message), [`erase_message`](Context::erase_message);
+//! - publishing: [`publish`](Context::publish) waits for the [`PubAck`],
+//!   [`publish_async`](Context::publish_async) keeps up to `max_pending_acks` in flight.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use nats_core::jetstream::{PublishOptions, StreamConfig};
+//!
+//! let client = nats_core::connect("nats://127.0.0.1:4222").await?;
+//! let js = client.jetstream();
+//! js.create_stream(&StreamConfig {
+//!     subjects: vec!["orders.>".into()],
+//!     ..StreamConfig::new("ORDERS")
+//! })
+//! .await?;
+//!
+//! let ack = js
+//!     .publish_with("orders.new", "order 1", PublishOptions::new().message_id("1"))
+//!     .await?;
+//! assert_eq!(ack.stream, "ORDERS");
+//!
+//! let stored = js.get_last_message("ORDERS", "orders.new").await?;
+//! assert_eq!(stored.sequence, ack.sequence);
+//! # Ok(()) }
+//! ```
+//!
+//! Errors are typed: [`JetStreamError`] for API calls and [`PublishError`] for publishing,
+//! each with a `kind()` and, when the server reported it, the [`ApiError`] with its
+//! [`ErrorCode`].
+
+mod account;
+mod ack_future;
+mod context;
+mod errors;
+mod get;
+pub mod headers;
+mod message;
+mod name;
+mod nanos;
+mod paging;
+mod publish;
+mod stream;
+mod stream_config;
+mod stream_info;
+
+pub use account::{AccountInfo, AccountLimits, AccountTier, ApiStats};
+pub use ack_future::PubAckFuture;
+pub use context::{
+    Context, ContextOptions, DEFAULT_API_PREFIX, DEFAULT_MAX_PENDING_ACKS, DEFAULT_TIMEOUT,
+};
+pub use errors::{
+    ApiError, ErrorCode, JetStreamError, JetStreamErrorKind, PublishError, PublishErrorKind,
+};
+pub use get::MessageSelector;
+pub use message::StreamMessage;
+pub use name::{validate_name, NameError, MAX_NAME_LEN};
+pub use publish::{MessageTtl, PubAck, PublishOptions};
+pub use stream::{PurgeOptions, StreamInfoOptions};
+pub use stream_config::{
+    Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,
+    RetentionPolicy, SourceConsumer, StorageType, StreamConfig, StreamSource, SubjectTransform,
+};
+pub use stream_info::{
+    ClusterInfo, LostStreamData, PeerInfo, SourceInfo, StreamAlternate, StreamInfo, StreamList,
+    StreamState,
+};

@@ -1,0 +1,87 @@
+//! Serde helpers for the JetStream wire: durations are integer nanoseconds (Go's
+//! `time.Duration`), and some are `-1` for "never" or "unset".
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+/// A duration in nanoseconds, saturated to what Go's `int64` holds.
+pub(crate) fn to_nanos(duration: Duration) -> i64 {
+    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Nanoseconds from the wire; a negative value (Go's "never" or "unset") is `None`.
+pub(crate) fn from_nanos(nanos: i64) -> Option<Duration> {
+    u64::try_from(nanos).ok().map(Duration::from_nanos)
+}
+
+/// `Option<Duration>` as nanoseconds: `None` is left out by `skip_serializing_if`, and a
+/// negative number from the server reads as `None`. Use with `#[serde(default)]`.
+pub(crate) mod option {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(duration) => serializer.serialize_i64(to_nanos(*duration)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<i64>::deserialize(deserializer)?.and_then(from_nanos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Holder {
+        #[serde(default, with = "option", skip_serializing_if = "Option::is_none")]
+        window: Option<Duration>,
+    }
+
+    #[test]
+    fn durations_round_trip_as_nanoseconds() {
+        let holder = Holder {
+            window: Some(Duration::from_secs(120)),
+        };
+        let json = serde_json::to_string(&holder).expect("serializes");
+        assert_eq!(json, r#"{"window":120000000000}"#);
+        assert_eq!(
+            serde_json::from_str::<Holder>(&json).expect("parses"),
+            holder
+        );
+        let odd = Holder {
+            window: Some(Duration::new(1, 7)),
+        };
+        let json = serde_json::to_string(&odd).expect("serializes");
+        assert_eq!(json, r#"{"window":1000000007}"#);
+        assert_eq!(serde_json::from_str::<Holder>(&json).expect("parses"), odd);
+    }
+
+    #[test]
+    fn unset_is_omitted_and_negative_is_none() {
+        let json = serde_json::to_string(&Holder { window: None }).expect("serializes");
+        assert_eq!(json, "{}");
+        let parsed: Holder = serde_json::from_str(r#"{"window":-1}"#).expect("parses");
+        assert_eq!(parsed.window, None);
+        let parsed: Holder = serde_json::from_str("{}").expect("parses");
+        assert_eq!(parsed.window, None);
+        assert!(serde_json::from_str::<Holder>(r#"{"window":"1s"}"#).is_err());
+    }
+
+    #[test]
+    fn huge_durations_saturate() {
+        assert_eq!(to_nanos(Duration::MAX), i64::MAX);
+        assert_eq!(from_nanos(0), Some(Duration::ZERO));
+    }
+}
