@@ -33,6 +33,8 @@ mod header;
 mod inbox;
 #[cfg(feature = "jetstream")]
 pub mod jetstream;
+#[cfg(feature = "kv")]
+pub mod kv;
 mod lifecycle;
 mod message;
 mod options;
