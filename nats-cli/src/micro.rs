@@ -160,7 +160,7 @@ fn print_info(out: &mut impl Write, info: &InfoResponse, instances: usize) -> Re
             format!("{instances} answered; give an ID to see another"),
         ));
     }
-    output::print_table(out, &output::fields(rows))?;
+    writeln!(out, "{}", output::fields(rows))?;
     writeln!(out)?;
     writeln!(out, "Endpoints:")?;
     let mut table = output::table(["Name", "Subject", "Queue Group", "Metadata"]);

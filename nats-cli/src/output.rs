@@ -35,16 +35,26 @@ pub(crate) fn align_right(table: &mut Table, columns: &[usize]) {
 ///
 /// ```text
 ///     Service: calc
-///     Version: 1.0.0
+/// Description: a calculator
 /// ```
-pub(crate) fn fields<'a>(rows: impl IntoIterator<Item = (&'a str, String)>) -> Table {
+pub(crate) fn fields<'a>(rows: impl IntoIterator<Item = (&'a str, String)>) -> String {
     let mut table = Table::new();
     table.load_preset(NOTHING);
     for (name, value) in rows {
         table.add_row(vec![format!("{name}:"), value]);
     }
     align_right(&mut table, &[0]);
-    table
+    for (index, padding) in [(0, (0, 0)), (1, (1, 0))] {
+        if let Some(column) = table.column_mut(index) {
+            column.set_padding(padding);
+        }
+    }
+    // Without borders, the padding of the last column is trailing spaces.
+    let lines: Vec<String> = table
+        .lines()
+        .map(|line| line.trim_end().to_owned())
+        .collect();
+    lines.join("\n")
 }
 
 /// Writes `table` and a newline.
