@@ -1,13 +1,16 @@
 //! What the CLI tests share: running the binary, the bus it runs against, and reading its
 //! tables.
 
+// Each test file uses a part of it.
+#![allow(dead_code, unused_imports)]
+
 mod bus;
 mod process;
 
 use std::path::{Path, PathBuf};
 
 pub(crate) use bus::{Bus, SERVICE};
-pub(crate) use process::{nats_rs, Running};
+pub(crate) use process::{nats_rs, Outcome, Running};
 
 /// A server that refuses connections: nothing listens on port 1.
 pub(crate) const DEAD_SERVER: &str = "nats://127.0.0.1:1";
