@@ -132,7 +132,8 @@ impl ConnectArgs {
         .map_err(|error| CliError::Setting(error.to_string()))
     }
 
-    /// Connects with the settings of [`config`](Self::config) over the process environment.
+    /// Connects with the settings of [`config`](Self::config) over the process environment;
+    /// `--timeout` bounds the connection, requests and flushes.
     pub(crate) async fn connect(&self) -> Result<Client, CliError> {
         let config = self.config(|name| std::env::var(name).ok())?;
         let servers = config.servers().to_owned();
@@ -141,6 +142,7 @@ impl ConnectArgs {
             .name("nats-rs")
             .connect_timeout(self.timeout)
             .request_timeout(self.timeout)
+            .flush_timeout(Some(self.timeout))
             .connect(&servers)
             .await
             .map_err(|source| CliError::Connect { servers, source })

@@ -73,6 +73,7 @@ fn subject(verb: &str, name: Option<&str>) -> String {
     }
 }
 
+/// The error of a discovery request on the `verb` subject of `name`.
 fn discovery_error(
     verb: &str,
     name: Option<&str>,
@@ -81,6 +82,7 @@ fn discovery_error(
     move |source| CliError::Request { subject, source }
 }
 
+/// No instance of `name` (or not the instance `id`) answered.
 fn no_instance(name: &str, id: Option<&str>) -> CliError {
     CliError::NotFound(match id {
         Some(id) => format!("no instance {id:?} of service {name:?} answered"),
@@ -88,6 +90,7 @@ fn no_instance(name: &str, id: Option<&str>) -> CliError {
     })
 }
 
+/// `micro ls [NAME]`: the INFO of every instance, sorted by name and id.
 async fn ls(
     discovery: &Discovery,
     name: Option<&str>,
@@ -122,6 +125,7 @@ async fn ls(
     Ok(())
 }
 
+/// `micro info NAME [ID]`: the INFO of the instance `id`, or of the first to answer.
 async fn info(
     discovery: &Discovery,
     name: &str,
@@ -146,6 +150,7 @@ async fn info(
     print_info(out, &info, instances)
 }
 
+/// The identity and metadata of `info`, then a table of its endpoints.
 fn print_info(out: &mut impl Write, info: &InfoResponse, instances: usize) -> Result<(), CliError> {
     let mut rows = vec![
         ("Service", info.name.clone()),
@@ -176,6 +181,7 @@ fn print_info(out: &mut impl Write, info: &InfoResponse, instances: usize) -> Re
     Ok(())
 }
 
+/// `micro stats NAME [ID]`: the STATS of the instances, sorted by id.
 async fn stats(
     discovery: &Discovery,
     name: &str,
@@ -198,6 +204,7 @@ async fn stats(
     print_stats(out, &stats)
 }
 
+/// One row per endpoint of each instance, and a total row when there is more than one.
 fn print_stats(out: &mut impl Write, stats: &[StatsResponse]) -> Result<(), CliError> {
     let mut table = output::table([
         "ID",
@@ -320,6 +327,7 @@ async fn ping(
     }
 }
 
+/// `text`, or `-` when it is empty, so that an empty cell reads as "none".
 fn or_dash(text: &str) -> String {
     if text.is_empty() {
         "-".to_owned()

@@ -327,6 +327,35 @@ fn request_with_no_responders_exits_1_saying_so() {
 }
 
 #[test]
+fn request_that_nobody_answers_times_out_with_exit_1() {
+    let bus = Bus::with_services(&[]);
+    // A subscriber that never replies: the request has a responder but no reply.
+    let _silent = bus.runtime.block_on(async {
+        let subscriber = bus.client.subscribe("silent.one").await.expect("subscribe");
+        bus.client.flush().await.expect("flush");
+        subscriber
+    });
+    let out = bus.run(&["--timeout", "300ms", "request", "silent.one", "x"]);
+    assert_eq!(out.code(), Some(1), "{out:#?}");
+    assert_eq!(
+        out.stderr,
+        "nats-rs: no reply on \"silent.one\" within 300ms\n"
+    );
+}
+
+#[test]
+fn sub_in_a_queue_group_receives() {
+    let bus = Bus::with_services(&[]);
+    let mut sub = bus.nats_rs();
+    sub.args(["sub", "cli.work", "--queue", "workers", "--count", "1"]);
+    let mut sub = Running::start(sub);
+    sub.wait_for_stderr("subscribed to \"cli.work\" in queue group \"workers\"");
+    bus.run(&["pub", "cli.work", "job"]).success();
+    let out = sub.finish().success().stdout;
+    assert_eq!(out, "[#1] received on \"cli.work\"\njob\n\n");
+}
+
+#[test]
 fn reply_answers_requests_until_its_count() {
     let bus = Bus::with_services(&[]);
     let mut reply = bus.nats_rs();
