@@ -14,7 +14,8 @@ use crate::duration;
 use crate::error::CliError;
 use crate::output;
 
-/// The `micro` commands.
+/// The `micro` commands. Each waits for replies until `--timeout`, or until none came for
+/// 250 ms after the latest (nats-micro's discovery stall).
 #[derive(Debug, Subcommand)]
 pub(crate) enum MicroCommand {
     /// Lists the service instances: name, version, id, description
