@@ -389,3 +389,64 @@ async fn an_r3_bucket_refuses_concurrent_writers_and_survives_a_node_kill() {
     assert_eq!(entry.revision, revision);
     assert!(kv.get("fresh").await.expect("read").is_some());
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Profile {
+    name: String,
+    age: u32,
+}
+
+#[tokio::test]
+async fn typed_buckets_store_json_other_clients_read() {
+    let server = NatsServer::spawn_jetstream();
+    let kv = bucket(&server, KvConfig::new("typed")).await;
+    let profiles = kv.clone().typed::<Profile>();
+    let ann = Profile {
+        name: "Ann".into(),
+        age: 41,
+    };
+    let revision = profiles.put("ann", &ann).await.expect("put");
+    assert_eq!(profiles.get("ann").await.expect("get"), Some(ann.clone()));
+    // Stored as plain JSON.
+    let raw = kv.get("ann").await.expect("raw").expect("present");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&raw).expect("json"),
+        serde_json::json!({"name": "Ann", "age": 41})
+    );
+    let older = Profile {
+        age: 42,
+        ..ann.clone()
+    };
+    profiles
+        .update("ann", &older, revision)
+        .await
+        .expect("update");
+    let stale = profiles
+        .update("ann", &ann, revision)
+        .await
+        .expect_err("stale");
+    assert_eq!(stale.kind(), KvErrorKind::WrongLastRevision);
+    assert_eq!(
+        profiles
+            .create("ann", &ann)
+            .await
+            .expect_err("exists")
+            .kind(),
+        KvErrorKind::KeyExists
+    );
+    let entry = profiles
+        .entry("ann")
+        .await
+        .expect("entry")
+        .expect("present");
+    assert_eq!((entry.value.age, entry.entry.key.as_str()), (42, "ann"));
+
+    // A value of another shape is a typed error, not a panic.
+    kv.put("bob", "not json").await.expect("raw put");
+    assert_eq!(
+        profiles.get("bob").await.expect_err("not a profile").kind(),
+        KvErrorKind::InvalidEntry
+    );
+    profiles.delete("ann").await.expect("delete");
+    assert_eq!(profiles.get("ann").await.expect("get"), None);
+}

@@ -44,9 +44,13 @@ pub enum KvErrorKind {
     /// The write was not acknowledged; the source says why.
     #[error("write failed")]
     Publish,
-    /// A stored entry or a watch message that is not what Key-Value writes.
+    /// A stored entry or a watch message that is not what Key-Value writes (or, in a typed
+    /// bucket, a value that is not the JSON of its type).
     #[error("invalid entry")]
     InvalidEntry,
+    /// A typed bucket's value could not be serialized; nothing was sent.
+    #[error("value could not be encoded")]
+    Encode,
 }
 
 /// The error of a Key-Value operation.

@@ -29,6 +29,7 @@ mod errors;
 mod keys;
 mod status;
 mod store;
+mod typed;
 
 pub use config::{KvConfig, MAX_HISTORY};
 pub use entry::{Entry, Operation, KV_OPERATION, NATS_MARKER_REASON};
@@ -36,6 +37,7 @@ pub use errors::{KvError, KvErrorKind};
 pub use keys::{validate_bucket, validate_filter, validate_key};
 pub use status::Status;
 pub use store::Store;
+pub use typed::{Typed, TypedEntry};
 
 use config::{bucket_of, stream_name};
 
