@@ -37,6 +37,8 @@ pub mod jetstream;
 pub mod kv;
 mod lifecycle;
 mod message;
+#[cfg(feature = "object_store")]
+pub mod object_store;
 mod options;
 mod outbox;
 mod outgoing;
