@@ -272,3 +272,27 @@ pub(crate) async fn run_py_query(
         )
     })
 }
+
+/// Runs `py_jetstream.py url command args...` and returns the JSON object it prints.
+///
+/// # Panics
+/// If it fails, prints no JSON, or takes longer than [`PEER_WAIT`].
+pub(crate) async fn run_py_jetstream(url: &str, command: &str, args: &[&str]) -> serde_json::Value {
+    let script = script("py_jetstream.py");
+    let mut all = vec![script.to_str().expect("UTF-8 path"), url, command];
+    all.extend_from_slice(args);
+    let what = format!("py_jetstream.py {command}");
+    let mut peer = Peer::spawn(&what, &python(), &all, false);
+    let (status, stdout) = peer.finish(PEER_WAIT).await;
+    assert!(
+        status.success(),
+        "{what} failed ({status})\nstderr:\n{}",
+        peer.stderr()
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{what}: not JSON ({e}): {stdout}\nstderr:\n{}",
+            peer.stderr()
+        )
+    })
+}
