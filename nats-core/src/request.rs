@@ -62,6 +62,7 @@ impl RequestMux {
         let waiter = Waiter {
             sender,
             _permit: permit,
+            abandoned_until: None,
         };
         self.waiting.lock().insert(token, waiter);
         let mut reply = String::with_capacity(self.prefix.len() + 20);
@@ -71,6 +72,7 @@ impl RequestMux {
             mux: Arc::clone(self),
             token,
             reply,
+            keep_until: None,
         };
         (ticket, receiver)
     }
@@ -107,6 +109,22 @@ impl RequestMux {
         self.waiting.lock().clear();
     }
 
+    /// Removes the entries abandoned by their tickets whose time is up: their replies will
+    /// not come any more, and their permits go back.
+    pub(crate) fn sweep_abandoned(&self, now: std::time::Instant) {
+        let expired: Vec<Waiter> = {
+            let mut waiting = self.waiting.lock();
+            let tokens: Vec<u64> = waiting
+                .iter()
+                .filter(|(_, w)| w.abandoned_until.is_some_and(|until| until <= now))
+                .map(|(token, _)| *token)
+                .collect();
+            tokens.iter().filter_map(|t| waiting.remove(t)).collect()
+        };
+        // Dropped out of the lock: giving permits back may wake publishers.
+        drop(expired);
+    }
+
     /// Requests waiting for a reply.
     #[cfg(test)]
     pub(crate) fn waiting(&self) -> usize {
@@ -119,6 +137,9 @@ impl RequestMux {
 struct Waiter {
     sender: oneshot::Sender<Message>,
     _permit: Option<OwnedSemaphorePermit>,
+    /// Set when the ticket was dropped while its reply may still come: the entry (and its
+    /// permit) stays until the reply arrives or this time passes.
+    abandoned_until: Option<std::time::Instant>,
 }
 
 /// A registered request: its reply subject, and its entry's removal when dropped.
@@ -127,12 +148,31 @@ pub(crate) struct ReplyTicket {
     mux: Arc<RequestMux>,
     token: u64,
     pub(crate) reply: String,
+    /// Keep the entry after the ticket is dropped, until its reply or this time.
+    keep_until: Option<std::time::Instant>,
+}
+
+impl ReplyTicket {
+    /// When dropped, leave the entry (and its permit) until the reply arrives or `until`
+    /// passes: a JetStream acknowledgement nobody waits for still counts against the bound
+    /// of acknowledgements in flight until it arrives.
+    pub(crate) fn keep_until(&mut self, until: std::time::Instant) {
+        self.keep_until = Some(until);
+    }
 }
 
 impl Drop for ReplyTicket {
     fn drop(&mut self) {
+        let mut waiting = self.mux.waiting.lock();
+        if let Some(until) = self.keep_until.filter(|u| *u > std::time::Instant::now()) {
+            if let Some(waiter) = waiting.get_mut(&self.token) {
+                waiter.abandoned_until = Some(until);
+                return;
+            }
+        }
         // Taken out of the lock first: dropping a permit may wake a waiting publisher.
-        let waiter = self.mux.waiting.lock().remove(&self.token);
+        let waiter = waiting.remove(&self.token);
+        drop(waiting);
         drop(waiter);
     }
 }

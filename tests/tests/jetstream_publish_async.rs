@@ -101,13 +101,24 @@ async fn a_publish_past_the_bound_waits_until_an_ack_arrives() {
 
     let first = within("first ack", acks.remove(0)).await.expect("ack");
     assert_eq!((first.stream.as_str(), first.sequence), ("FAKE", 1));
+    // Dropped futures keep their places until their acks arrive (or time out).
     drop(acks);
     drop(fifth);
-    assert_eq!(
-        js.pending_acks(),
-        0,
-        "dropped futures give their places back"
-    );
+    assert_eq!(js.pending_acks(), 4, "dropped futures keep their places");
+    for (seq, request) in received
+        .iter()
+        .skip(1)
+        .chain(std::iter::once(&message))
+        .enumerate()
+    {
+        let reply = request.reply.clone().expect("a reply subject");
+        let ack = format!(r#"{{"stream":"FAKE","seq":{}}}"#, seq + 2);
+        client.publish(&reply, ack).await.expect("ack");
+    }
+    within("the acks arrive", js.wait_for_acks())
+        .await
+        .expect("all arrived");
+    assert_eq!(js.pending_acks(), 0, "arrived acks give their places back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,4 +175,62 @@ async fn acks_that_never_come_time_out_and_free_their_place() {
     assert_eq!(js.pending_acks(), 1, "the awaited one gave its place back");
     let err = js.wait_for_acks().await.expect_err("b never arrives");
     assert_eq!(err.kind(), nats_core::jetstream::PublishErrorKind::TimedOut);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_futures_still_count_against_the_bound() {
+    let server = NatsServer::spawn_jetstream();
+    const BOUND: usize = 32;
+    let js = connect(&server)
+        .await
+        .jetstream_with(ContextOptions::new().max_pending_acks(BOUND));
+    let config = StreamConfig {
+        subjects: vec!["fire.>".into()],
+        ..StreamConfig::new("FIRE")
+    };
+    within("create", js.create_stream(&config))
+        .await
+        .expect("create");
+    // Fire and forget, as nats.go's PublishAsync users do: the bound still holds, so the
+    // stream is never flooded past what it acknowledges, and every message is stored.
+    const COUNT: u64 = 30_000;
+    let mut most_pending = 0;
+    for i in 0..COUNT {
+        let ack = within("publish", js.publish_async("fire.tick", format!("{i}")))
+            .await
+            .expect("publish");
+        drop(ack);
+        most_pending = most_pending.max(js.pending_acks());
+    }
+    assert!(most_pending <= BOUND, "{most_pending} outstanding");
+    within("wait for acks", js.wait_for_acks())
+        .await
+        .expect("all acknowledged");
+    assert_eq!(js.pending_acks(), 0);
+    let info = js.stream_info("FIRE").await.expect("info");
+    assert_eq!(info.state.messages, COUNT, "every message stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_ack_that_never_comes_gives_its_place_back_after_its_timeout() {
+    let server = NatsServer::spawn();
+    let client = connect(&server).await;
+    let _silent = client.subscribe("silent").await.expect("subscribe");
+    client.flush().await.expect("flush");
+    let options = ContextOptions::new()
+        .max_pending_acks(1)
+        .timeout(Duration::from_millis(300));
+    let js = client.jetstream_with(options);
+    drop(js.publish_async("silent", "a").await.expect("publish"));
+    assert_eq!(js.pending_acks(), 1, "the dropped future keeps its place");
+    // The next publish waits (up to 2 s); once the first ack's 300 ms are up, its place
+    // comes back.
+    let patient = nats_core::jetstream::PublishOptions::new().timeout(Duration::from_secs(2));
+    let next = within(
+        "publish after the timeout",
+        js.publish_async_with("silent", "b", patient),
+    )
+    .await
+    .expect("room once the abandoned ack expired");
+    drop(next);
 }

@@ -12,6 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{oneshot, Semaphore, TryAcquireError};
@@ -23,14 +24,18 @@ use super::publish::{parse_pub_ack, PubAck, PublishOptions};
 use crate::error::PublishError as CorePublishError;
 use crate::header::HeaderMap;
 use crate::message::Message;
-use crate::request::ReplyTicket;
+use crate::request::{ReplyTicket, RequestMux};
 use crate::subject::validate_publish_subject;
 
 /// The acknowledgement of a message sent by [`Context::publish_async`]: a future of the
 /// [`PubAck`] (or call [`wait`](Self::wait)).
 ///
-/// Dropping it gives up on the acknowledgement; the message was sent all the same. An
-/// acknowledgement that already arrived is read without a timer or an allocation.
+/// Dropping it gives up on reading the acknowledgement; the message was sent all the same,
+/// and its place in the context's bound stays taken until the acknowledgement arrives (or
+/// the timeout passes), so fire-and-forget publishing followed by
+/// [`wait_for_acks`](Context::wait_for_acks) never has more than `max_pending_acks`
+/// unacknowledged. An acknowledgement that already arrived is read without a timer or an
+/// allocation.
 #[derive(Debug)]
 #[must_use = "the acknowledgement tells whether the message was stored"]
 pub struct PubAckFuture {
@@ -67,6 +72,15 @@ struct Waiting {
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     /// What a retry after "no responders" sends again.
     resend: Resend,
+}
+
+/// An acknowledgement nobody waits for still holds its place in the bound until it arrives
+/// (or its deadline passes): dropping futures never lets more than `max_pending_acks`
+/// messages be unacknowledged.
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.ticket.keep_until(self.deadline.into_std());
+    }
 }
 
 /// A message kept for sending again.
@@ -278,7 +292,7 @@ impl Context {
     ///
     /// # Errors
     /// [`PublishErrorKind::TimedOut`] when some did not arrive in time (an acknowledgement
-    /// lost with a connection keeps its place until its future is awaited or dropped),
+    /// that never comes keeps its place until its timeout passes),
     /// [`PublishErrorKind::Closed`].
     pub async fn wait_for_acks(&self) -> Result<(), PublishError> {
         let permits = self.ack_permits();
@@ -312,7 +326,7 @@ impl Context {
         payload: &Bytes,
         deadline: Instant,
     ) -> Result<(ReplyTicket, oneshot::Receiver<Message>), PublishError> {
-        let permit = acquire(self.ack_permits(), deadline).await?;
+        let permit = acquire(self.ack_permits(), &self.client().shared().mux, deadline).await?;
         let client = self.client();
         let (ticket, reply) = client
             .register_reply(Some(permit))
@@ -332,23 +346,36 @@ impl Context {
     }
 }
 
-/// One permit, at once if there is one, else waiting until `deadline`.
+/// How often a publisher waiting for room looks for abandoned acknowledgements whose time
+/// is up.
+const SWEEP_EVERY: Duration = Duration::from_millis(100);
+
+/// One permit, at once if there is one, else waiting until `deadline`. While it waits it
+/// gives back the places of abandoned acknowledgements that can no longer arrive.
 async fn acquire(
     permits: &Arc<Semaphore>,
+    mux: &RequestMux,
     deadline: Instant,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, PublishError> {
-    match Arc::clone(permits).try_acquire_owned() {
-        Ok(permit) => return Ok(permit),
-        Err(TryAcquireError::Closed) => return Err(PublishErrorKind::Closed.into()),
-        Err(TryAcquireError::NoPermits) => {}
-    }
-    match tokio::time::timeout_at(deadline, Arc::clone(permits).acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        Ok(Err(_)) => Err(PublishErrorKind::Closed.into()),
-        Err(_) => Err(PublishError::with_source(
-            PublishErrorKind::TimedOut,
-            "no acknowledgement made room in time; nothing was sent",
-        )),
+    loop {
+        match Arc::clone(permits).try_acquire_owned() {
+            Ok(permit) => return Ok(permit),
+            Err(TryAcquireError::Closed) => return Err(PublishErrorKind::Closed.into()),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        mux.sweep_abandoned(std::time::Instant::now());
+        let slice = deadline.min(Instant::now() + SWEEP_EVERY);
+        match tokio::time::timeout_at(slice, Arc::clone(permits).acquire_owned()).await {
+            Ok(Ok(permit)) => return Ok(permit),
+            Ok(Err(_)) => return Err(PublishErrorKind::Closed.into()),
+            Err(_) if Instant::now() >= deadline => {
+                return Err(PublishError::with_source(
+                    PublishErrorKind::TimedOut,
+                    "no acknowledgement made room in time; nothing was sent",
+                ))
+            }
+            Err(_) => {}
+        }
     }
 }
 
