@@ -34,6 +34,10 @@ impl ErrorCode {
     pub const CONSUMER_NAME_EXISTS: ErrorCode = ErrorCode(10013);
     /// `10014`: consumer not found.
     pub const CONSUMER_NOT_FOUND: ErrorCode = ErrorCode(10014);
+    /// `10016`: a legacy durable create without a durable name in the config.
+    pub const CONSUMER_DURABLE_NAME_NOT_IN_SUBJECT: ErrorCode = ErrorCode(10016);
+    /// `10017`: the consumer name in the subject is not the durable name of the config.
+    pub const CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT: ErrorCode = ErrorCode(10017);
     /// `10023`: insufficient resources.
     pub const INSUFFICIENT_RESOURCES: ErrorCode = ErrorCode(10023);
     /// `10025`: invalid JSON; since nats-server 2.12 also an unknown field in a request.
@@ -72,12 +76,27 @@ impl ErrorCode {
     /// `10077`: the stream could not store the message, e.g. `maximum bytes exceeded` under
     /// discard new; not worth retrying as is.
     pub const STREAM_STORE_FAILED: ErrorCode = ErrorCode(10077);
+    /// `10105`: consumer already exists and is still active (a push consumer with a
+    /// different deliver subject while its subscriber listens).
+    pub const CONSUMER_EXISTING_ACTIVE: ErrorCode = ErrorCode(10105);
+    /// `10108`: a push consumer with flow control also needs heartbeats.
+    pub const CONSUMER_FLOW_CONTROL_NEEDS_HEARTBEATS: ErrorCode = ErrorCode(10108);
     /// `10109`: invalid operation on sealed stream.
     pub const STREAM_SEALED: ErrorCode = ErrorCode(10109);
     /// `10110`: purge failed.
     pub const STREAM_PURGE_FAILED: ErrorCode = ErrorCode(10110);
     /// `10111`: rollup failed (`Nats-Rollup` on a stream that does not allow it).
     pub const STREAM_ROLLUP_FAILED: ErrorCode = ErrorCode(10111);
+    /// `10116`: `max_deliver` must exceed the number of `backoff` values.
+    pub const CONSUMER_MAX_DELIVER_BACKOFF: ErrorCode = ErrorCode(10116);
+    /// `10131`: the filter in the create subject is not the config's `filter_subject`.
+    pub const CONSUMER_CREATE_FILTER_SUBJECT_MISMATCH: ErrorCode = ErrorCode(10131);
+    /// `10132`: `durable_name` and `name` are both set and differ.
+    pub const CONSUMER_CREATE_DURABLE_AND_NAME_MISMATCH: ErrorCode = ErrorCode(10132);
+    /// `10136`: `filter_subject` and `filter_subjects` are both set.
+    pub const CONSUMER_DUPLICATE_FILTER_SUBJECTS: ErrorCode = ErrorCode(10136);
+    /// `10138`: the `filter_subjects` overlap.
+    pub const CONSUMER_OVERLAPPING_SUBJECT_FILTERS: ErrorCode = ErrorCode(10138);
     /// `10148`: consumer already exists (create with a different configuration).
     pub const CONSUMER_ALREADY_EXISTS: ErrorCode = ErrorCode(10148);
     /// `10149`: consumer does not exist (update of an absent consumer).
@@ -180,8 +199,9 @@ pub enum JetStreamErrorKind {
     /// enabled for the account (10039, 10076).
     #[error("jetstream not enabled")]
     NotEnabled,
-    /// A stream name that the server would refuse; the source names it. Nothing was sent.
-    #[error("invalid stream name")]
+    /// A stream or consumer name that the server would refuse; the source names it.
+    /// Nothing was sent.
+    #[error("invalid stream or consumer name")]
     InvalidName,
     /// A request that cannot be valid, such as a purge with both `keep` and `sequence`.
     /// Nothing was sent.
@@ -193,6 +213,17 @@ pub enum JetStreamErrorKind {
     /// A stream of that name exists with a different configuration (10058).
     #[error("stream name already in use")]
     StreamNameInUse,
+    /// The consumer does not exist (10014; also 10149, an update of an absent consumer).
+    #[error("consumer not found")]
+    ConsumerNotFound,
+    /// A consumer of that name exists with a different configuration (10148, a create that
+    /// is not an update; 10013, the name is in use; 10105, a push consumer still bound).
+    #[error("consumer already exists")]
+    ConsumerAlreadyExists,
+    /// The server does not support what the request asked for, such as `filter_subjects`
+    /// before 2.10 (the consumer was created without them) or pausing before 2.11.
+    #[error("not supported by the server")]
+    Unsupported,
     /// No stored message matches (10037; 10043 when deleting a sequence the stream does not
     /// hold; direct get's `404` status).
     #[error("message not found")]
@@ -231,6 +262,12 @@ impl JetStreamError {
         let kind = match error.err_code {
             ErrorCode::STREAM_NOT_FOUND => JetStreamErrorKind::StreamNotFound,
             ErrorCode::STREAM_NAME_IN_USE => JetStreamErrorKind::StreamNameInUse,
+            ErrorCode::CONSUMER_NOT_FOUND | ErrorCode::CONSUMER_DOES_NOT_EXIST => {
+                JetStreamErrorKind::ConsumerNotFound
+            }
+            ErrorCode::CONSUMER_ALREADY_EXISTS
+            | ErrorCode::CONSUMER_NAME_EXISTS
+            | ErrorCode::CONSUMER_EXISTING_ACTIVE => JetStreamErrorKind::ConsumerAlreadyExists,
             ErrorCode::NO_MESSAGE_FOUND | ErrorCode::SEQUENCE_NOT_FOUND => {
                 JetStreamErrorKind::MessageNotFound
             }
@@ -416,6 +453,11 @@ mod tests {
         assert_eq!(kind(10039), JetStreamErrorKind::NotEnabled);
         assert_eq!(kind(10076), JetStreamErrorKind::NotEnabled);
         assert_eq!(kind(10065), JetStreamErrorKind::Api);
+        assert_eq!(kind(10014), JetStreamErrorKind::ConsumerNotFound);
+        assert_eq!(kind(10149), JetStreamErrorKind::ConsumerNotFound);
+        assert_eq!(kind(10148), JetStreamErrorKind::ConsumerAlreadyExists);
+        assert_eq!(kind(10013), JetStreamErrorKind::ConsumerAlreadyExists);
+        assert_eq!(kind(10131), JetStreamErrorKind::Api);
         let kind = |code| PublishError::from_api(with(code)).kind();
         assert_eq!(kind(10070), PublishErrorKind::WrongLastMessageId);
         assert_eq!(kind(10060), PublishErrorKind::StreamMismatch);

@@ -45,6 +45,9 @@
 
 mod account;
 mod ack_future;
+mod consumer;
+mod consumer_config;
+mod consumer_info;
 mod context;
 mod errors;
 mod get;
@@ -56,10 +59,16 @@ mod paging;
 mod publish;
 mod stream;
 mod stream_config;
+mod stream_handle;
 mod stream_info;
 
 pub use account::{AccountInfo, AccountLimits, AccountTier, ApiStats};
 pub use ack_future::PubAckFuture;
+pub use consumer::Consumer;
+pub use consumer_config::{AckPolicy, ConsumerConfig, DeliverPolicy, PriorityPolicy, ReplayPolicy};
+pub use consumer_info::{
+    ConsumerInfo, ConsumerList, PauseResponse, PriorityGroupState, SequenceInfo,
+};
 pub use context::{
     Context, ContextOptions, DEFAULT_API_PREFIX, DEFAULT_MAX_PENDING_ACKS, DEFAULT_TIMEOUT,
 };
@@ -75,6 +84,7 @@ pub use stream_config::{
     Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,
     RetentionPolicy, SourceConsumer, StorageType, StreamConfig, StreamSource, SubjectTransform,
 };
+pub use stream_handle::Stream;
 pub use stream_info::{
     ClusterInfo, LostStreamData, PeerInfo, SourceInfo, StreamAlternate, StreamInfo, StreamList,
     StreamState,
