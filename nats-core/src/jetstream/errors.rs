@@ -1,6 +1,7 @@
 //! JetStream's typed errors: the server's [`ApiError`] with its stable [`ErrorCode`], and one
 //! error type per operation family: [`JetStreamError`] for the JSON API (account, streams,
-//! stored messages) and [`PublishError`] for acknowledged publishing.
+//! consumers, stored messages), [`PublishError`] for acknowledged publishing and
+//! [`AckError`] for acknowledging delivered messages.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -374,6 +375,54 @@ impl PublishError {
             RequestErrorKind::Closed => Error::new(PublishErrorKind::Closed),
             RequestErrorKind::NoResponders => Error::new(PublishErrorKind::NoStream),
             _ => Error::with_source(PublishErrorKind::Publish, err),
+        }
+    }
+}
+
+/// Failure to acknowledge a JetStream message, or to read its metadata.
+///
+/// ```
+/// use nats_core::jetstream::{AckError, AckErrorKind};
+/// fn harmless(err: &AckError) -> bool {
+///     // Acknowledging twice is refused without sending anything.
+///     err.kind() == AckErrorKind::AlreadyAcknowledged
+/// }
+/// ```
+pub type AckError = Error<AckErrorKind>;
+
+/// What went wrong with an acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AckErrorKind {
+    /// The message is not a JetStream message: it has no reply subject, or the reply is not
+    /// a `$JS.ACK` subject of either form (the source is the
+    /// [`MessageInfoError`](super::MessageInfoError)).
+    #[error("not a jetstream message")]
+    NotJetStream,
+    /// The message was acknowledged, nak'ed or terminated before: nothing was sent.
+    #[error("message already acknowledged")]
+    AlreadyAcknowledged,
+    /// The acknowledgement could not be sent (closed client, connection trouble); the
+    /// source is the core [`PublishError`](crate::PublishError) or
+    /// [`RequestError`](crate::RequestError).
+    #[error("acknowledgement could not be sent")]
+    Publish,
+    /// A double ack got no confirmation within the context's timeout: the outcome is
+    /// unknown (the server does not answer acks of sequences it did not deliver).
+    #[error("acknowledgement not confirmed in time")]
+    TimedOut,
+    /// Nobody answered the double ack: the consumer is gone.
+    #[error("no responders for the acknowledgement")]
+    NoResponders,
+}
+
+impl AckError {
+    /// The error of a failed double-ack request.
+    pub(crate) fn from_request(err: RequestError) -> Self {
+        match err.kind() {
+            RequestErrorKind::TimedOut => Error::new(AckErrorKind::TimedOut),
+            RequestErrorKind::NoResponders => Error::new(AckErrorKind::NoResponders),
+            _ => Error::with_source(AckErrorKind::Publish, err),
         }
     }
 }

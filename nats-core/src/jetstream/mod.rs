@@ -53,6 +53,7 @@ mod errors;
 mod get;
 pub mod headers;
 mod message;
+mod message_info;
 mod name;
 mod nanos;
 mod paging;
@@ -61,6 +62,7 @@ mod stream;
 mod stream_config;
 mod stream_handle;
 mod stream_info;
+mod stream_message;
 
 pub use account::{AccountInfo, AccountLimits, AccountTier, ApiStats};
 pub use ack_future::PubAckFuture;
@@ -73,10 +75,12 @@ pub use context::{
     Context, ContextOptions, DEFAULT_API_PREFIX, DEFAULT_MAX_PENDING_ACKS, DEFAULT_TIMEOUT,
 };
 pub use errors::{
-    ApiError, ErrorCode, JetStreamError, JetStreamErrorKind, PublishError, PublishErrorKind,
+    AckError, AckErrorKind, ApiError, ErrorCode, JetStreamError, JetStreamErrorKind, PublishError,
+    PublishErrorKind,
 };
 pub use get::MessageSelector;
-pub use message::StreamMessage;
+pub use message::Message;
+pub use message_info::{MessageInfo, MessageInfoError};
 pub use name::{validate_name, NameError, MAX_NAME_LEN};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
 pub use stream::{PurgeOptions, StreamInfoOptions};
@@ -89,3 +93,4 @@ pub use stream_info::{
     ClusterInfo, LostStreamData, PeerInfo, SourceInfo, StreamAlternate, StreamInfo, StreamList,
     StreamState,
 };
+pub use stream_message::StreamMessage;
