@@ -1,7 +1,7 @@
 //! JetStream's typed errors: the server's [`ApiError`] with its stable [`ErrorCode`], and one
 //! error type per operation family: [`JetStreamError`] for the JSON API (account, streams,
-//! consumers, stored messages), [`PublishError`] for acknowledged publishing and
-//! [`AckError`] for acknowledging delivered messages.
+//! consumers, stored messages), [`PublishError`] for acknowledged publishing,
+//! [`ConsumeError`] for reading consumers and [`AckError`] for acknowledging.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -425,6 +425,77 @@ impl AckError {
             _ => Error::with_source(AckErrorKind::Publish, err),
         }
     }
+}
+
+/// Failure to consume messages: a fetch, a `messages()` stream, an ordered or a push
+/// consumer. Every error a stream yields ends it.
+///
+/// ```
+/// use nats_core::jetstream::{ConsumeError, ConsumeErrorKind};
+/// fn gone(err: &ConsumeError) -> bool {
+///     matches!(err.kind(), ConsumeErrorKind::ConsumerDeleted | ConsumeErrorKind::PushBased)
+/// }
+/// ```
+pub type ConsumeError = Error<ConsumeErrorKind>;
+
+/// What went wrong while consuming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumeErrorKind {
+    /// The consumer (or its stream) was deleted: `409 Consumer Deleted`, or its info says
+    /// it is not found after nobody answered a pull or its heartbeats stopped.
+    #[error("consumer deleted")]
+    ConsumerDeleted,
+    /// The consumer is a push consumer: `409 Consumer is push based`.
+    #[error("consumer is push based")]
+    PushBased,
+    /// The server refused the request as malformed: `400 Bad Request - ...` (the source
+    /// has the description).
+    #[error("bad pull request")]
+    BadRequest,
+    /// The consumer refuses requests like this one whatever their timing: `409 Exceeded
+    /// MaxRequestBatch/MaxRequestExpires/MaxRequestMaxBytes of ...` (the consumer's
+    /// `max_batch`, `max_expires`, `max_bytes`), `409 Exceeded MaxWaiting` for a fetch,
+    /// `412 Required Api Level`. The source has the description.
+    #[error("pull request rejected")]
+    RequestRejected,
+    /// A message is larger than the `max_bytes` a whole request may carry: it can never be
+    /// delivered with these options.
+    #[error("message larger than max_bytes")]
+    MessageTooLarge,
+    /// A fetch missed two idle heartbeats in a row.
+    #[error("missed idle heartbeats")]
+    NoHeartbeat,
+    /// A fetch did not end within its expiry plus the context's timeout.
+    #[error("pull request timed out")]
+    TimedOut,
+    /// Nobody answered the pull request (`503`) and the consumer's info could not be read
+    /// either: JetStream is unavailable.
+    #[error("no responders for the pull request")]
+    NoResponders,
+    /// The client was closed.
+    #[error("connection closed")]
+    Closed,
+    /// The inbox could not be subscribed to; the source is the core
+    /// [`SubscribeError`](crate::SubscribeError).
+    #[error("could not subscribe")]
+    Subscribe,
+    /// A pull request or flow control reply could not be published; the source is the
+    /// core [`PublishError`](crate::PublishError).
+    #[error("could not publish")]
+    Publish,
+    /// Options that cannot work, such as a heartbeat longer than half the expiry or a batch
+    /// of 0. Nothing was sent.
+    #[error("invalid consume options")]
+    InvalidOptions,
+    /// A JetStream API call failed (creating an ordered consumer, reading a consumer's
+    /// info); the source is the [`JetStreamError`].
+    #[error("jetstream api call failed")]
+    Api,
+    /// A message the client cannot read as the server promises (an ordered consumer's
+    /// message without a valid ack subject).
+    #[error("invalid message from the server")]
+    InvalidMessage,
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ mod name;
 mod nanos;
 mod paging;
 mod publish;
+mod pull;
+mod status;
 mod stream;
 mod stream_config;
 mod stream_handle;
@@ -75,14 +77,15 @@ pub use context::{
     Context, ContextOptions, DEFAULT_API_PREFIX, DEFAULT_MAX_PENDING_ACKS, DEFAULT_TIMEOUT,
 };
 pub use errors::{
-    AckError, AckErrorKind, ApiError, ErrorCode, JetStreamError, JetStreamErrorKind, PublishError,
-    PublishErrorKind,
+    AckError, AckErrorKind, ApiError, ConsumeError, ConsumeErrorKind, ErrorCode, JetStreamError,
+    JetStreamErrorKind, PublishError, PublishErrorKind,
 };
 pub use get::MessageSelector;
 pub use message::Message;
 pub use message_info::{MessageInfo, MessageInfoError};
 pub use name::{validate_name, NameError, MAX_NAME_LEN};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
+pub use pull::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
 pub use stream::{PurgeOptions, StreamInfoOptions};
 pub use stream_config::{
     Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,
