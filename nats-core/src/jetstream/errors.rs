@@ -1,6 +1,7 @@
 //! JetStream's typed errors: the server's [`ApiError`] with its stable [`ErrorCode`], and one
 //! error type per operation family: [`JetStreamError`] for the JSON API (account, streams,
-//! stored messages) and [`PublishError`] for acknowledged publishing.
+//! consumers, stored messages), [`PublishError`] for acknowledged publishing,
+//! [`ConsumeError`] for reading consumers and [`AckError`] for acknowledging.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -34,6 +35,10 @@ impl ErrorCode {
     pub const CONSUMER_NAME_EXISTS: ErrorCode = ErrorCode(10013);
     /// `10014`: consumer not found.
     pub const CONSUMER_NOT_FOUND: ErrorCode = ErrorCode(10014);
+    /// `10016`: a legacy durable create without a durable name in the config.
+    pub const CONSUMER_DURABLE_NAME_NOT_IN_SUBJECT: ErrorCode = ErrorCode(10016);
+    /// `10017`: the consumer name in the subject is not the durable name of the config.
+    pub const CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT: ErrorCode = ErrorCode(10017);
     /// `10023`: insufficient resources.
     pub const INSUFFICIENT_RESOURCES: ErrorCode = ErrorCode(10023);
     /// `10025`: invalid JSON; since nats-server 2.12 also an unknown field in a request.
@@ -72,12 +77,27 @@ impl ErrorCode {
     /// `10077`: the stream could not store the message, e.g. `maximum bytes exceeded` under
     /// discard new; not worth retrying as is.
     pub const STREAM_STORE_FAILED: ErrorCode = ErrorCode(10077);
+    /// `10105`: consumer already exists and is still active (a push consumer with a
+    /// different deliver subject while its subscriber listens).
+    pub const CONSUMER_EXISTING_ACTIVE: ErrorCode = ErrorCode(10105);
+    /// `10108`: a push consumer with flow control also needs heartbeats.
+    pub const CONSUMER_FLOW_CONTROL_NEEDS_HEARTBEATS: ErrorCode = ErrorCode(10108);
     /// `10109`: invalid operation on sealed stream.
     pub const STREAM_SEALED: ErrorCode = ErrorCode(10109);
     /// `10110`: purge failed.
     pub const STREAM_PURGE_FAILED: ErrorCode = ErrorCode(10110);
     /// `10111`: rollup failed (`Nats-Rollup` on a stream that does not allow it).
     pub const STREAM_ROLLUP_FAILED: ErrorCode = ErrorCode(10111);
+    /// `10116`: `max_deliver` must exceed the number of `backoff` values.
+    pub const CONSUMER_MAX_DELIVER_BACKOFF: ErrorCode = ErrorCode(10116);
+    /// `10131`: the filter in the create subject is not the config's `filter_subject`.
+    pub const CONSUMER_CREATE_FILTER_SUBJECT_MISMATCH: ErrorCode = ErrorCode(10131);
+    /// `10132`: `durable_name` and `name` are both set and differ.
+    pub const CONSUMER_CREATE_DURABLE_AND_NAME_MISMATCH: ErrorCode = ErrorCode(10132);
+    /// `10136`: `filter_subject` and `filter_subjects` are both set.
+    pub const CONSUMER_DUPLICATE_FILTER_SUBJECTS: ErrorCode = ErrorCode(10136);
+    /// `10138`: the `filter_subjects` overlap.
+    pub const CONSUMER_OVERLAPPING_SUBJECT_FILTERS: ErrorCode = ErrorCode(10138);
     /// `10148`: consumer already exists (create with a different configuration).
     pub const CONSUMER_ALREADY_EXISTS: ErrorCode = ErrorCode(10148);
     /// `10149`: consumer does not exist (update of an absent consumer).
@@ -180,8 +200,9 @@ pub enum JetStreamErrorKind {
     /// enabled for the account (10039, 10076).
     #[error("jetstream not enabled")]
     NotEnabled,
-    /// A stream name that the server would refuse; the source names it. Nothing was sent.
-    #[error("invalid stream name")]
+    /// A stream or consumer name that the server would refuse; the source names it.
+    /// Nothing was sent.
+    #[error("invalid stream or consumer name")]
     InvalidName,
     /// A request that cannot be valid, such as a purge with both `keep` and `sequence`.
     /// Nothing was sent.
@@ -193,6 +214,17 @@ pub enum JetStreamErrorKind {
     /// A stream of that name exists with a different configuration (10058).
     #[error("stream name already in use")]
     StreamNameInUse,
+    /// The consumer does not exist (10014; also 10149, an update of an absent consumer).
+    #[error("consumer not found")]
+    ConsumerNotFound,
+    /// A consumer of that name exists with a different configuration (10148, a create that
+    /// is not an update; 10013, the name is in use; 10105, a push consumer still bound).
+    #[error("consumer already exists")]
+    ConsumerAlreadyExists,
+    /// The server does not support what the request asked for, such as `filter_subjects`
+    /// before 2.10 (the consumer was created without them) or pausing before 2.11.
+    #[error("not supported by the server")]
+    Unsupported,
     /// No stored message matches (10037; 10043 when deleting a sequence the stream does not
     /// hold; direct get's `404` status).
     #[error("message not found")]
@@ -231,6 +263,12 @@ impl JetStreamError {
         let kind = match error.err_code {
             ErrorCode::STREAM_NOT_FOUND => JetStreamErrorKind::StreamNotFound,
             ErrorCode::STREAM_NAME_IN_USE => JetStreamErrorKind::StreamNameInUse,
+            ErrorCode::CONSUMER_NOT_FOUND | ErrorCode::CONSUMER_DOES_NOT_EXIST => {
+                JetStreamErrorKind::ConsumerNotFound
+            }
+            ErrorCode::CONSUMER_ALREADY_EXISTS
+            | ErrorCode::CONSUMER_NAME_EXISTS
+            | ErrorCode::CONSUMER_EXISTING_ACTIVE => JetStreamErrorKind::ConsumerAlreadyExists,
             ErrorCode::NO_MESSAGE_FOUND | ErrorCode::SEQUENCE_NOT_FOUND => {
                 JetStreamErrorKind::MessageNotFound
             }
@@ -341,6 +379,125 @@ impl PublishError {
     }
 }
 
+/// Failure to acknowledge a JetStream message, or to read its metadata.
+///
+/// ```
+/// use nats_core::jetstream::{AckError, AckErrorKind};
+/// fn harmless(err: &AckError) -> bool {
+///     // Acknowledging twice is refused without sending anything.
+///     err.kind() == AckErrorKind::AlreadyAcknowledged
+/// }
+/// ```
+pub type AckError = Error<AckErrorKind>;
+
+/// What went wrong with an acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AckErrorKind {
+    /// The message is not a JetStream message: it has no reply subject, or the reply is not
+    /// a `$JS.ACK` subject of either form (the source is the
+    /// [`MessageInfoError`](super::MessageInfoError)).
+    #[error("not a jetstream message")]
+    NotJetStream,
+    /// The message was acknowledged, nak'ed or terminated before: nothing was sent.
+    #[error("message already acknowledged")]
+    AlreadyAcknowledged,
+    /// The acknowledgement could not be sent (closed client, connection trouble); the
+    /// source is the core [`PublishError`](crate::PublishError) or
+    /// [`RequestError`](crate::RequestError).
+    #[error("acknowledgement could not be sent")]
+    Publish,
+    /// A double ack got no confirmation within the context's timeout: the outcome is
+    /// unknown (the server does not answer acks of sequences it did not deliver).
+    #[error("acknowledgement not confirmed in time")]
+    TimedOut,
+    /// Nobody answered the double ack: the consumer is gone.
+    #[error("no responders for the acknowledgement")]
+    NoResponders,
+}
+
+impl AckError {
+    /// The error of a failed double-ack request.
+    pub(crate) fn from_request(err: RequestError) -> Self {
+        match err.kind() {
+            RequestErrorKind::TimedOut => Error::new(AckErrorKind::TimedOut),
+            RequestErrorKind::NoResponders => Error::new(AckErrorKind::NoResponders),
+            _ => Error::with_source(AckErrorKind::Publish, err),
+        }
+    }
+}
+
+/// Failure to consume messages: a fetch, a `messages()` stream, an ordered or a push
+/// consumer. Every error a stream yields ends it.
+///
+/// ```
+/// use nats_core::jetstream::{ConsumeError, ConsumeErrorKind};
+/// fn gone(err: &ConsumeError) -> bool {
+///     matches!(err.kind(), ConsumeErrorKind::ConsumerDeleted | ConsumeErrorKind::PushBased)
+/// }
+/// ```
+pub type ConsumeError = Error<ConsumeErrorKind>;
+
+/// What went wrong while consuming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumeErrorKind {
+    /// The consumer (or its stream) was deleted: `409 Consumer Deleted`, or its info says
+    /// it is not found after nobody answered a pull or its heartbeats stopped.
+    #[error("consumer deleted")]
+    ConsumerDeleted,
+    /// The consumer is a push consumer: `409 Consumer is push based`.
+    #[error("consumer is push based")]
+    PushBased,
+    /// The server refused the request as malformed: `400 Bad Request - ...` (the source
+    /// has the description).
+    #[error("bad pull request")]
+    BadRequest,
+    /// The consumer refuses requests like this one whatever their timing: `409 Exceeded
+    /// MaxRequestBatch/MaxRequestExpires/MaxRequestMaxBytes of ...` (the consumer's
+    /// `max_batch`, `max_expires`, `max_bytes`), `409 Exceeded MaxWaiting` for a fetch,
+    /// `412 Required Api Level`. The source has the description.
+    #[error("pull request rejected")]
+    RequestRejected,
+    /// A message is larger than the `max_bytes` a whole request may carry: it can never be
+    /// delivered with these options.
+    #[error("message larger than max_bytes")]
+    MessageTooLarge,
+    /// A fetch missed two idle heartbeats in a row.
+    #[error("missed idle heartbeats")]
+    NoHeartbeat,
+    /// A fetch did not end within its expiry plus the context's timeout.
+    #[error("pull request timed out")]
+    TimedOut,
+    /// Nobody answered the pull request (`503`) and the consumer's info could not be read
+    /// either: JetStream is unavailable.
+    #[error("no responders for the pull request")]
+    NoResponders,
+    /// The client was closed.
+    #[error("connection closed")]
+    Closed,
+    /// The inbox could not be subscribed to; the source is the core
+    /// [`SubscribeError`](crate::SubscribeError).
+    #[error("could not subscribe")]
+    Subscribe,
+    /// A pull request or flow control reply could not be published; the source is the
+    /// core [`PublishError`](crate::PublishError).
+    #[error("could not publish")]
+    Publish,
+    /// Options that cannot work, such as a heartbeat longer than half the expiry or a batch
+    /// of 0. Nothing was sent.
+    #[error("invalid consume options")]
+    InvalidOptions,
+    /// A JetStream API call failed (creating an ordered consumer, reading a consumer's
+    /// info); the source is the [`JetStreamError`].
+    #[error("jetstream api call failed")]
+    Api,
+    /// A message the client cannot read as the server promises (an ordered consumer's
+    /// message without a valid ack subject).
+    #[error("invalid message from the server")]
+    InvalidMessage,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,6 +573,11 @@ mod tests {
         assert_eq!(kind(10039), JetStreamErrorKind::NotEnabled);
         assert_eq!(kind(10076), JetStreamErrorKind::NotEnabled);
         assert_eq!(kind(10065), JetStreamErrorKind::Api);
+        assert_eq!(kind(10014), JetStreamErrorKind::ConsumerNotFound);
+        assert_eq!(kind(10149), JetStreamErrorKind::ConsumerNotFound);
+        assert_eq!(kind(10148), JetStreamErrorKind::ConsumerAlreadyExists);
+        assert_eq!(kind(10013), JetStreamErrorKind::ConsumerAlreadyExists);
+        assert_eq!(kind(10131), JetStreamErrorKind::Api);
         let kind = |code| PublishError::from_api(with(code)).kind();
         assert_eq!(kind(10070), PublishErrorKind::WrongLastMessageId);
         assert_eq!(kind(10060), PublishErrorKind::StreamMismatch);

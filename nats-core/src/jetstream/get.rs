@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::context::Context;
 use super::errors::{JetStreamError, JetStreamErrorKind};
-use super::message::{GetResponse, StreamMessage};
 use super::stream::{check_stream_name, confirm};
+use super::stream_message::{GetResponse, StreamMessage};
 use crate::error::RequestErrorKind;
 use crate::request_options::RequestOptions;
 use crate::subject::validate_publish_subject;

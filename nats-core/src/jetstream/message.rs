@@ -1,262 +1,249 @@
-//! [`StreamMessage`]: a message as a stream stored it, read back either from the JSON of
-//! `STREAM.MSG.GET` (base64 `hdrs` and `data`) or from a direct get reply (the stored
-//! message with `Nats-Stream`, `Nats-Subject`, `Nats-Sequence` and `Nats-Time-Stamp`).
+//! [`Message`]: a message a consumer delivered, with the acknowledgements of ADR-15 and the
+//! metadata of its ack reply subject.
+//!
+//! Ack bodies (nats-server `consumer.go`): `+ACK`, `-NAK`, `-NAK {"delay": <ns>}`, `+WPI`,
+//! `+TERM`, `+TERM <reason>`. They are published to the reply subject unchanged (never
+//! under an API prefix). After a terminal one (ack, nak, term) the message refuses further
+//! acknowledgements with [`AckErrorKind::AlreadyAcknowledged`] without sending anything, as
+//! ADR-15 asks; `in_progress` is not terminal and may be sent any number of times before.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use bytes::Bytes;
-use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-use super::errors::{ApiError, ErrorCode, JetStreamError, JetStreamErrorKind};
-use super::headers::{NATS_SEQUENCE, NATS_STREAM, NATS_SUBJECT, NATS_TIME_STAMP};
-use crate::header::{parse_header_block, HeaderMap, StatusCode};
-use crate::message::Message;
-use crate::subject::Subject;
+use super::context::Context;
+use super::errors::{AckError, AckErrorKind};
+use super::message_info::{MessageInfo, MessageInfoError};
+use super::nanos::to_nanos;
+use crate::request_options::RequestOptions;
 
-/// A message as a stream stored it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamMessage {
-    /// The subject it was stored on.
-    pub subject: Subject,
-    /// Its sequence in the stream.
-    pub sequence: u64,
-    /// The headers it was published with, if any (a direct get's `Nats-Stream`,
-    /// `Nats-Subject`, `Nats-Sequence` and `Nats-Time-Stamp` are taken out: both ways of
-    /// reading give the same message).
-    pub headers: Option<HeaderMap>,
-    /// The payload.
-    pub payload: Bytes,
-    /// When it was stored.
-    pub time: OffsetDateTime,
+const ACK: &[u8] = b"+ACK";
+const NAK: &[u8] = b"-NAK";
+const IN_PROGRESS: &[u8] = b"+WPI";
+const TERM: &[u8] = b"+TERM";
+
+/// A message delivered by a JetStream consumer.
+///
+/// It dereferences to the core [`Message`](crate::Message): `subject` is the subject it was
+/// stored on, `reply` its ack subject, plus `payload` and `headers`.
+///
+/// ```no_run
+/// # async fn demo(message: nats_core::jetstream::Message) -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// let info = message.info()?;
+/// println!("{} #{} delivered {} times", info.stream, info.stream_sequence, info.delivered);
+/// if message.payload.is_empty() {
+///     message.term_with_reason("empty order").await?;
+/// } else if info.delivered < 3 {
+///     message.nak_with_delay(Duration::from_secs(5)).await?;
+/// } else {
+///     message.double_ack().await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Message {
+    message: crate::Message,
+    context: Context,
+    /// Set once a terminal acknowledgement has been sent (or is being sent).
+    acked: AtomicBool,
 }
 
-/// The `message` of a `STREAM.MSG.GET` reply.
-#[derive(Deserialize)]
-pub(crate) struct RawMessage {
-    subject: String,
-    seq: u64,
-    #[serde(default)]
-    hdrs: Option<String>,
-    #[serde(default)]
-    data: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    time: OffsetDateTime,
-}
-
-/// The body of a `STREAM.MSG.GET` reply.
-#[derive(Deserialize)]
-pub(crate) struct GetResponse {
-    pub(crate) message: RawMessage,
-}
-
-impl StreamMessage {
-    /// Decodes the base64 headers and payload of a `STREAM.MSG.GET` reply.
-    pub(crate) fn from_raw(raw: RawMessage) -> Result<Self, JetStreamError> {
-        let payload = match raw.data {
-            Some(data) => Bytes::from(decode_base64(&data, "data")?),
-            None => Bytes::new(),
-        };
-        let headers = match raw.hdrs {
-            Some(hdrs) if !hdrs.is_empty() => {
-                let block = decode_base64(&hdrs, "hdrs")?;
-                let parsed =
-                    parse_header_block(&block).map_err(JetStreamError::invalid_response)?;
-                Some(parsed.headers).filter(|h| !h.is_empty())
-            }
-            _ => None,
-        };
-        Ok(StreamMessage {
-            subject: Subject::from(raw.subject),
-            sequence: raw.seq,
-            headers,
-            payload,
-            time: raw.time,
-        })
-    }
-
-    /// Reads a direct get reply: a status is "not found" (404) or a refusal; else the
-    /// stored message with the server's four headers.
-    pub(crate) fn from_direct(reply: Message) -> Result<Self, JetStreamError> {
-        if let Some(status) = reply.status {
-            return Err(direct_status_error(status, reply.description));
+impl Message {
+    /// Wraps a message received through the core client (such as one a push consumer
+    /// delivered to a subscription of yours) to acknowledge it through `context`. A message
+    /// without an ack subject can be wrapped: its acknowledgements and
+    /// [`info`](Self::info) then fail with [`AckErrorKind::NotJetStream`].
+    pub fn new(context: Context, message: crate::Message) -> Self {
+        Message {
+            message,
+            context,
+            acked: AtomicBool::new(false),
         }
-        let Some(mut headers) = reply.headers else {
-            return Err(JetStreamError::invalid_response(
-                "direct get reply without headers",
-            ));
-        };
-        let subject = take_header(&mut headers, NATS_SUBJECT)?;
-        let sequence = take_header(&mut headers, NATS_SEQUENCE)?;
-        let sequence = sequence.parse::<u64>().map_err(|_| {
-            JetStreamError::invalid_response(format!(
-                "{NATS_SEQUENCE} is not a number: {sequence:?}"
-            ))
-        })?;
-        let stamp = take_header(&mut headers, NATS_TIME_STAMP)?;
-        let time = OffsetDateTime::parse(&stamp, &Rfc3339).map_err(|e| {
-            JetStreamError::with_source(
-                JetStreamErrorKind::InvalidResponse,
-                format!("{NATS_TIME_STAMP} {stamp:?}: {e}"),
-            )
-        })?;
-        headers.remove(NATS_STREAM);
-        Ok(StreamMessage {
-            subject: Subject::from(subject),
-            sequence,
-            headers: Some(headers).filter(|h| !h.is_empty()),
-            payload: reply.payload,
-            time,
+    }
+
+    /// The core message.
+    pub fn message(&self) -> &crate::Message {
+        &self.message
+    }
+
+    /// The core message, giving up the acknowledgements.
+    pub fn into_message(self) -> crate::Message {
+        self.message
+    }
+
+    /// What the ack subject says: stream, consumer, delivery count, sequences, timestamp,
+    /// pending.
+    ///
+    /// # Errors
+    /// [`AckErrorKind::NotJetStream`] when the message has no ack subject of either form.
+    pub fn info(&self) -> Result<MessageInfo<'_>, AckError> {
+        let reply = self.ack_subject()?;
+        MessageInfo::parse(reply).map_err(|e| AckError::with_source(AckErrorKind::NotJetStream, e))
+    }
+
+    /// Whether a terminal acknowledgement (ack, nak, term) was sent.
+    pub fn is_acked(&self) -> bool {
+        self.acked.load(Ordering::Acquire)
+    }
+
+    /// Acknowledges the message: it will not be delivered again.
+    ///
+    /// # Errors
+    /// [`AckErrorKind::AlreadyAcknowledged`] after a terminal acknowledgement;
+    /// [`AckErrorKind::NotJetStream`]; [`AckErrorKind::Publish`] when it cannot be sent
+    /// (the message then counts as not acknowledged).
+    pub async fn ack(&self) -> Result<(), AckError> {
+        self.send_terminal(Bytes::from_static(ACK)).await
+    }
+
+    /// Acknowledges the message and waits for the server to confirm it has applied the
+    /// acknowledgement (after replication on replicated consumers), within the context's
+    /// timeout.
+    ///
+    /// # Errors
+    /// [`AckErrorKind::TimedOut`] when no confirmation comes in time: the outcome is
+    /// unknown and the message counts as not acknowledged, so the ack may be retried;
+    /// [`AckErrorKind::NoResponders`] when the consumer is gone; the errors of
+    /// [`ack`](Self::ack).
+    pub async fn double_ack(&self) -> Result<(), AckError> {
+        let reply = self.claim_terminal()?;
+        let request = RequestOptions::new()
+            .payload(Bytes::from_static(ACK))
+            .timeout(self.context.timeout());
+        let result = self.context.client().send_request(reply, request).await;
+        result.map(drop).map_err(|err| {
+            self.acked.store(false, Ordering::Release);
+            AckError::from_request(err)
+        })
+    }
+
+    /// Refuses the message for now: the server redelivers it (after the consumer's backoff,
+    /// if it has one).
+    ///
+    /// # Errors
+    /// As [`ack`](Self::ack).
+    pub async fn nak(&self) -> Result<(), AckError> {
+        self.send_terminal(Bytes::from_static(NAK)).await
+    }
+
+    /// Refuses the message and asks for its redelivery after `delay`.
+    ///
+    /// # Errors
+    /// As [`ack`](Self::ack).
+    pub async fn nak_with_delay(&self, delay: Duration) -> Result<(), AckError> {
+        self.send_terminal(Bytes::from(nak_with_delay_body(delay)))
+            .await
+    }
+
+    /// Says the message is still being worked on: the consumer's ack wait starts again.
+    /// May be sent any number of times before a terminal acknowledgement.
+    ///
+    /// # Errors
+    /// As [`ack`](Self::ack).
+    pub async fn in_progress(&self) -> Result<(), AckError> {
+        let reply = self.ack_subject()?;
+        if self.is_acked() {
+            return Err(AckError::new(AckErrorKind::AlreadyAcknowledged));
+        }
+        self.context
+            .client()
+            .publish(reply, Bytes::from_static(IN_PROGRESS))
+            .await
+            .map_err(|e| AckError::with_source(AckErrorKind::Publish, e))
+    }
+
+    /// Stops redelivery of the message for good, without acknowledging it.
+    ///
+    /// # Errors
+    /// As [`ack`](Self::ack).
+    pub async fn term(&self) -> Result<(), AckError> {
+        self.send_terminal(Bytes::from_static(TERM)).await
+    }
+
+    /// Stops redelivery with a reason, which the server puts in its termination advisory.
+    ///
+    /// # Errors
+    /// As [`ack`](Self::ack).
+    pub async fn term_with_reason(&self, reason: impl AsRef<str>) -> Result<(), AckError> {
+        self.send_terminal(Bytes::from(term_body(reason.as_ref())))
+            .await
+    }
+
+    fn ack_subject(&self) -> Result<&str, AckError> {
+        match self.message.reply.as_deref() {
+            Some(reply) => Ok(reply),
+            None => Err(AckError::with_source(
+                AckErrorKind::NotJetStream,
+                MessageInfoError::NoReply,
+            )),
+        }
+    }
+
+    /// Marks the message acknowledged; an error if it was already.
+    fn claim_terminal(&self) -> Result<&str, AckError> {
+        let reply = self.ack_subject()?;
+        if self.acked.swap(true, Ordering::AcqRel) {
+            return Err(AckError::new(AckErrorKind::AlreadyAcknowledged));
+        }
+        Ok(reply)
+    }
+
+    async fn send_terminal(&self, body: Bytes) -> Result<(), AckError> {
+        let reply = self.claim_terminal()?;
+        let sent = self.context.client().publish(reply, body).await;
+        sent.map_err(|e| {
+            self.acked.store(false, Ordering::Release);
+            AckError::with_source(AckErrorKind::Publish, e)
         })
     }
 }
 
-/// Removes header `name` and returns its (first) value; an error when it is missing.
-fn take_header(headers: &mut HeaderMap, name: &str) -> Result<String, JetStreamError> {
-    let value = headers.get(name).map(str::to_owned).ok_or_else(|| {
-        JetStreamError::invalid_response(format!("direct get reply without {name}"))
-    })?;
-    headers.remove(name);
-    Ok(value)
+impl Deref for Message {
+    type Target = crate::Message;
+
+    fn deref(&self) -> &crate::Message {
+        &self.message
+    }
 }
 
-/// The error of a direct get answered by a status instead of a message.
-fn direct_status_error(status: StatusCode, description: Option<String>) -> JetStreamError {
-    let error = ApiError {
-        code: status.as_u16(),
-        err_code: ErrorCode::default(),
-        description: description.unwrap_or_default(),
-    };
-    let kind = if status == StatusCode::NOT_FOUND {
-        JetStreamErrorKind::MessageNotFound
-    } else {
-        JetStreamErrorKind::Api
-    };
-    JetStreamError::with_source(kind, error)
+/// `-NAK {"delay": <ns>}`.
+fn nak_with_delay_body(delay: Duration) -> Vec<u8> {
+    format!("-NAK {{\"delay\": {}}}", to_nanos(delay)).into_bytes()
 }
 
-fn decode_base64(text: &str, field: &str) -> Result<Vec<u8>, JetStreamError> {
-    STANDARD.decode(text).map_err(|e| {
-        JetStreamError::with_source(
-            JetStreamErrorKind::InvalidResponse,
-            format!("{field} is not base64: {e}"),
-        )
-    })
+/// `+TERM <reason>`, or `+TERM` for an empty reason.
+fn term_body(reason: &str) -> Vec<u8> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return TERM.to_vec();
+    }
+    let mut body = Vec::with_capacity(TERM.len() + 1 + reason.len());
+    body.extend_from_slice(TERM);
+    body.push(b' ');
+    body.extend_from_slice(reason.as_bytes());
+    body
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::header::parse_header_block;
-
-    fn raw(json: &str) -> RawMessage {
-        serde_json::from_str::<GetResponse>(json)
-            .expect("fixture parses")
-            .message
-    }
 
     #[test]
-    fn a_msg_get_reply_decodes_headers_and_payload() {
-        // `NATS/1.0\r\nTrace: 1\r\n\r\n` and `hello`, as nats-server 2.15 encodes them.
-        let message = StreamMessage::from_raw(raw(
-            r#"{"type":"io.nats.jetstream.api.v1.stream_msg_get_response","message":{"subject":"orders.1","seq":7,"hdrs":"TkFUUy8xLjANClRyYWNlOiAxDQoNCg==","data":"aGVsbG8=","time":"2026-08-01T10:11:12.000000001Z"}}"#,
-        ))
-        .expect("decodes");
-        assert_eq!(message.subject, "orders.1");
-        assert_eq!(message.sequence, 7);
-        assert_eq!(&message.payload[..], b"hello");
-        let headers = message.headers.expect("headers");
-        assert_eq!(headers.get("Trace"), Some("1"));
-        assert_eq!(message.time.nanosecond(), 1);
-    }
-
-    #[test]
-    fn a_message_without_headers_or_payload_decodes() {
-        let message = StreamMessage::from_raw(raw(
-            r#"{"message":{"subject":"a","seq":1,"time":"2026-08-01T10:11:12Z"}}"#,
-        ))
-        .expect("decodes");
-        assert!(message.payload.is_empty());
-        assert_eq!(message.headers, None);
-    }
-
-    #[test]
-    fn bad_base64_or_headers_are_errors() {
-        let bad = StreamMessage::from_raw(raw(
-            r#"{"message":{"subject":"a","seq":1,"data":"%%%","time":"2026-08-01T10:11:12Z"}}"#,
-        ));
+    fn ack_bodies_are_the_server_words() {
         assert_eq!(
-            bad.map_err(|e| e.kind()),
-            Err(JetStreamErrorKind::InvalidResponse)
+            nak_with_delay_body(Duration::from_millis(1500)),
+            br#"-NAK {"delay": 1500000000}"#
         );
-        // base64 of "HTTP/1.1\r\n\r\n".
-        let bad = StreamMessage::from_raw(raw(
-            r#"{"message":{"subject":"a","seq":1,"hdrs":"SFRUUC8xLjENCg0K","time":"2026-08-01T10:11:12Z"}}"#,
-        ));
+        assert_eq!(nak_with_delay_body(Duration::ZERO), br#"-NAK {"delay": 0}"#);
+        assert_eq!(term_body("bad order"), b"+TERM bad order");
+        assert_eq!(term_body("  "), b"+TERM");
+        assert_eq!(term_body(""), b"+TERM");
         assert_eq!(
-            bad.map_err(|e| e.kind()),
-            Err(JetStreamErrorKind::InvalidResponse)
+            (ACK, NAK, IN_PROGRESS),
+            (&b"+ACK"[..], &b"-NAK"[..], &b"+WPI"[..])
         );
-    }
-
-    fn direct(block: &[u8], payload: &'static [u8]) -> Message {
-        let block = parse_header_block(block).expect("header block");
-        Message {
-            subject: Subject::from("_INBOX.x.1"),
-            reply: None,
-            payload: Bytes::from_static(payload),
-            headers: Some(block.headers),
-            status: block.status,
-            description: block.description,
-            length: 0,
-        }
-    }
-
-    #[test]
-    fn a_direct_get_reply_becomes_the_stored_message() {
-        let reply = direct(
-            b"NATS/1.0\r\nTrace: 1\r\nNats-Stream: S\r\nNats-Subject: a.b\r\nNats-Sequence: 42\r\nNats-Time-Stamp: 2026-08-01T10:11:12.123456789Z\r\n\r\n",
-            b"hi",
-        );
-        let message = StreamMessage::from_direct(reply).expect("message");
-        assert_eq!(message.subject, "a.b");
-        assert_eq!(message.sequence, 42);
-        assert_eq!(message.time.nanosecond(), 123_456_789);
-        assert_eq!(&message.payload[..], b"hi");
-        let headers = message.headers.expect("the user's header stays");
-        assert_eq!(headers.len(), 1);
-        assert_eq!(headers.get("Trace"), Some("1"));
-    }
-
-    #[test]
-    fn direct_get_statuses_are_typed() {
-        let not_found =
-            StreamMessage::from_direct(direct(b"NATS/1.0 404 Message Not Found\r\n\r\n", b""));
-        let err = not_found.expect_err("404");
-        assert_eq!(err.kind(), JetStreamErrorKind::MessageNotFound);
-        assert_eq!(err.api_error().map(|e| e.code), Some(404));
-        let bad = StreamMessage::from_direct(direct(b"NATS/1.0 408 Bad Request\r\n\r\n", b""));
-        let err = bad.expect_err("408");
-        assert_eq!(err.kind(), JetStreamErrorKind::Api);
-        assert_eq!(
-            err.api_error().map(|e| e.description.as_str()),
-            Some("Bad Request")
-        );
-    }
-
-    #[test]
-    fn hostile_direct_replies_are_errors() {
-        for block in [
-            &b"NATS/1.0\r\nNats-Subject: a\r\n\r\n"[..],
-            b"NATS/1.0\r\nNats-Subject: a\r\nNats-Sequence: x\r\nNats-Time-Stamp: 2026-08-01T10:11:12Z\r\n\r\n",
-            b"NATS/1.0\r\nNats-Subject: a\r\nNats-Sequence: 1\r\nNats-Time-Stamp: 2022-08-06 00:29:27 +0000 UTC\r\n\r\n",
-        ] {
-            let err = StreamMessage::from_direct(direct(block, b"")).expect_err("hostile");
-            assert_eq!(err.kind(), JetStreamErrorKind::InvalidResponse);
-        }
-        let mut no_headers = direct(b"NATS/1.0\r\n\r\n", b"x");
-        no_headers.headers = None;
-        assert!(StreamMessage::from_direct(no_headers).is_err());
     }
 }

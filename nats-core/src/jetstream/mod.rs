@@ -45,37 +45,55 @@
 
 mod account;
 mod ack_future;
+mod consumer;
+mod consumer_config;
+mod consumer_info;
 mod context;
 mod errors;
 mod get;
 pub mod headers;
 mod message;
+mod message_info;
 mod name;
 mod nanos;
 mod paging;
 mod publish;
+mod pull;
+mod status;
 mod stream;
 mod stream_config;
+mod stream_handle;
 mod stream_info;
+mod stream_message;
 
 pub use account::{AccountInfo, AccountLimits, AccountTier, ApiStats};
 pub use ack_future::PubAckFuture;
+pub use consumer::Consumer;
+pub use consumer_config::{AckPolicy, ConsumerConfig, DeliverPolicy, PriorityPolicy, ReplayPolicy};
+pub use consumer_info::{
+    ConsumerInfo, ConsumerList, PauseResponse, PriorityGroupState, SequenceInfo,
+};
 pub use context::{
     Context, ContextOptions, DEFAULT_API_PREFIX, DEFAULT_MAX_PENDING_ACKS, DEFAULT_TIMEOUT,
 };
 pub use errors::{
-    ApiError, ErrorCode, JetStreamError, JetStreamErrorKind, PublishError, PublishErrorKind,
+    AckError, AckErrorKind, ApiError, ConsumeError, ConsumeErrorKind, ErrorCode, JetStreamError,
+    JetStreamErrorKind, PublishError, PublishErrorKind,
 };
 pub use get::MessageSelector;
-pub use message::StreamMessage;
+pub use message::Message;
+pub use message_info::{MessageInfo, MessageInfoError};
 pub use name::{validate_name, NameError, MAX_NAME_LEN};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
+pub use pull::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
 pub use stream::{PurgeOptions, StreamInfoOptions};
 pub use stream_config::{
     Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,
     RetentionPolicy, SourceConsumer, StorageType, StreamConfig, StreamSource, SubjectTransform,
 };
+pub use stream_handle::Stream;
 pub use stream_info::{
     ClusterInfo, LostStreamData, PeerInfo, SourceInfo, StreamAlternate, StreamInfo, StreamList,
     StreamState,
 };
+pub use stream_message::StreamMessage;

@@ -37,6 +37,34 @@ pub(crate) mod option {
     }
 }
 
+/// `Vec<Duration>` as an array of nanoseconds (a consumer's `backoff`); negative values from
+/// the server read as zero. Use with `#[serde(default)]`.
+pub(crate) mod vec {
+    use super::*;
+    use serde::ser::SerializeSeq;
+
+    pub(crate) fn serialize<S: Serializer>(
+        values: &[Duration],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(values.len()))?;
+        for duration in values {
+            seq.serialize_element(&to_nanos(*duration))?;
+        }
+        seq.end()
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Duration>, D::Error> {
+        let nanos = Option::<Vec<i64>>::deserialize(deserializer)?.unwrap_or_default();
+        Ok(nanos
+            .into_iter()
+            .map(|n| from_nanos(n).unwrap_or(Duration::ZERO))
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::{Deserialize, Serialize};
@@ -77,6 +105,26 @@ mod tests {
         let parsed: Holder = serde_json::from_str("{}").expect("parses");
         assert_eq!(parsed.window, None);
         assert!(serde_json::from_str::<Holder>(r#"{"window":"1s"}"#).is_err());
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Many {
+        #[serde(default, with = "vec", skip_serializing_if = "Vec::is_empty")]
+        backoff: Vec<Duration>,
+    }
+
+    #[test]
+    fn duration_arrays_are_nanoseconds() {
+        let many = Many {
+            backoff: vec![Duration::from_secs(1), Duration::from_millis(5)],
+        };
+        let json = serde_json::to_string(&many).expect("serializes");
+        assert_eq!(json, r#"{"backoff":[1000000000,5000000]}"#);
+        assert_eq!(serde_json::from_str::<Many>(&json).expect("parses"), many);
+        let parsed: Many = serde_json::from_str(r#"{"backoff":null}"#).expect("null");
+        assert!(parsed.backoff.is_empty());
+        let parsed: Many = serde_json::from_str(r#"{"backoff":[-5]}"#).expect("negative");
+        assert_eq!(parsed.backoff, vec![Duration::ZERO]);
     }
 
     #[test]
