@@ -59,6 +59,8 @@ mod nanos;
 mod paging;
 mod publish;
 mod pull;
+mod pull_loop;
+mod pull_stream;
 mod status;
 mod stream;
 mod stream_config;
@@ -86,6 +88,7 @@ pub use message_info::{MessageInfo, MessageInfoError};
 pub use name::{validate_name, NameError, MAX_NAME_LEN};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
 pub use pull::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
+pub use pull_stream::{Messages, MessagesBuilder, DEFAULT_MAX_MESSAGES, DEFAULT_PULL_EXPIRES};
 pub use stream::{PurgeOptions, StreamInfoOptions};
 pub use stream_config::{
     Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,

@@ -35,6 +35,9 @@ const HEARTBEAT_FROM_EXPIRES: Duration = Duration::from_secs(10);
 /// The heartbeat such a fetch asks for.
 const DEFAULT_FETCH_HEARTBEAT: Duration = Duration::from_secs(5);
 
+/// How long after a first "consumer not found" the info is asked again.
+const CONFIRM_DELETED_AFTER: Duration = Duration::from_millis(250);
+
 /// The batch sent with a bytes-only request: `batch` 0 would deliver one message (ADR-37).
 pub(crate) const BYTES_ONLY_BATCH: usize = 1_000_000;
 
@@ -329,26 +332,34 @@ pub(crate) async fn publish_pull(
 }
 
 /// After nobody answered a pull: whether the consumer is gone. `Some` error when its info
-/// says not found (the consumer or its stream), `None` when it exists or cannot be asked.
+/// says not found (the consumer or its stream) twice, a moment apart (a single answer
+/// could come from a server still restoring its assets); `None` when it exists or cannot
+/// be asked.
 pub(crate) async fn deleted_error(
     context: &Context,
     stream: &str,
     consumer: &str,
 ) -> Option<ConsumeError> {
-    match context.consumer_info(stream, consumer).await {
-        Err(err)
-            if matches!(
-                err.kind(),
-                JetStreamErrorKind::ConsumerNotFound | JetStreamErrorKind::StreamNotFound
-            ) =>
-        {
-            Some(ConsumeError::with_source(
-                ConsumeErrorKind::ConsumerDeleted,
-                err,
-            ))
+    let not_found = || async {
+        match context.consumer_info(stream, consumer).await {
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    JetStreamErrorKind::ConsumerNotFound | JetStreamErrorKind::StreamNotFound
+                ) =>
+            {
+                Some(err)
+            }
+            _ => None,
         }
-        _ => None,
-    }
+    };
+    not_found().await?;
+    tokio::time::sleep(CONFIRM_DELETED_AFTER).await;
+    let err = not_found().await?;
+    Some(ConsumeError::with_source(
+        ConsumeErrorKind::ConsumerDeleted,
+        err,
+    ))
 }
 
 /// The error of a status that makes every pull fail.
