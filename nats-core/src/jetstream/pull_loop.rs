@@ -45,7 +45,6 @@ pub(crate) enum Pulled {
     /// A message of the stream.
     Message(Message),
     /// Messages may have been lost (reported only when asked to, for ordered consumers).
-    #[allow(dead_code)] // Read by the ordered consumer, next.
     Lost(Loss),
 }
 
