@@ -62,6 +62,7 @@ mod publish;
 mod pull;
 mod pull_loop;
 mod pull_stream;
+mod push;
 mod status;
 mod stream;
 mod stream_config;
@@ -91,6 +92,7 @@ pub use ordered::{OrderedConfig, OrderedMessages};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
 pub use pull::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
 pub use pull_stream::{Messages, MessagesBuilder, DEFAULT_MAX_MESSAGES, DEFAULT_PULL_EXPIRES};
+pub use push::{PushConsumer, PushMessages};
 pub use stream::{PurgeOptions, StreamInfoOptions};
 pub use stream_config::{
     Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,
