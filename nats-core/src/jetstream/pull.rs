@@ -155,7 +155,8 @@ impl<'a> FetchBuilder<'a> {
     }
 
     /// Ask for idle heartbeats at this interval (at most half the expiry); two missed end
-    /// the fetch with [`ConsumeErrorKind::NoHeartbeat`]. `None` asks for none. By default
+    /// the fetch with [`ConsumeErrorKind::NoHeartbeat`] (or `ConsumerDeleted` when the
+    /// consumer's info says it is gone). `None` asks for none. By default
     /// fetches of 10 s or more get a 5 s heartbeat.
     pub fn idle_heartbeat(mut self, heartbeat: Option<Duration>) -> Self {
         self.heartbeat = Some(heartbeat);
@@ -505,8 +506,10 @@ impl FetchState {
         let message = match wake {
             Wake::Message(Some(message)) => message,
             Wake::Message(None) => return self.fail(ConsumeErrorKind::Closed.into()),
-            Wake::Deadline => return self.fail(ConsumeErrorKind::TimedOut.into()),
-            Wake::Heartbeat => return self.fail(ConsumeErrorKind::NoHeartbeat.into()),
+            // Silence can mean the consumer is gone: servers before 2.10 answer a pull on
+            // a deleted consumer with nothing at all.
+            Wake::Deadline => return self.fail_or_deleted(ConsumeErrorKind::TimedOut).await,
+            Wake::Heartbeat => return self.fail_or_deleted(ConsumeErrorKind::NoHeartbeat).await,
         };
         if let Some(hb) = self.heartbeat {
             self.heartbeat_deadline = Some(Instant::now() + hb * 2);
@@ -549,6 +552,16 @@ impl FetchState {
     fn fail(&mut self, err: ConsumeError) -> Option<Result<Message, ConsumeError>> {
         self.done = true;
         Some(Err(err))
+    }
+
+    /// Ends the fetch with `ConsumerDeleted` when the consumer's info says it is gone,
+    /// else with `kind`.
+    async fn fail_or_deleted(
+        &mut self,
+        kind: ConsumeErrorKind,
+    ) -> Option<Result<Message, ConsumeError>> {
+        let deleted = deleted_error(&self.context, &self.stream, &self.consumer).await;
+        self.fail(deleted.unwrap_or_else(|| kind.into()))
     }
 }
 
