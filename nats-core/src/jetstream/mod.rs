@@ -50,6 +50,7 @@ mod consumer_config;
 mod consumer_info;
 mod context;
 mod errors;
+mod fetch;
 mod get;
 pub mod headers;
 mod message;
@@ -84,13 +85,13 @@ pub use errors::{
     AckError, AckErrorKind, ApiError, ConsumeError, ConsumeErrorKind, ErrorCode, JetStreamError,
     JetStreamErrorKind, PublishError, PublishErrorKind,
 };
+pub use fetch::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
 pub use get::MessageSelector;
 pub use message::Message;
 pub use message_info::{MessageInfo, MessageInfoError};
 pub use name::{validate_name, NameError, MAX_NAME_LEN};
 pub use ordered::{OrderedConfig, OrderedMessages};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
-pub use pull::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
 pub use pull_stream::{Messages, MessagesBuilder, DEFAULT_MAX_MESSAGES, DEFAULT_PULL_EXPIRES};
 pub use push::{PushConsumer, PushMessages};
 pub use stream::{PurgeOptions, StreamInfoOptions};
