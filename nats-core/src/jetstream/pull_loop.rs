@@ -107,7 +107,7 @@ impl PullLoop {
         let (inbox, sub) = subscribe(&context, &settings).await?;
         let shared = context.client().shared();
         let mut state = shared.lifecycle.watch_state();
-        state.borrow_and_update();
+        let connected = *state.borrow_and_update() == State::Connected;
         let reconnects = shared.reconnects.load(Ordering::Relaxed);
         let mut pull = PullLoop {
             stream: stream.to_owned(),
@@ -117,7 +117,8 @@ impl PullLoop {
             sub,
             olds: VecDeque::new(),
             pending: Accounting::default(),
-            heartbeat_due: Some(Instant::now() + settings.heartbeat * 2),
+            // Watched only while connected; the first connection starts it.
+            heartbeat_due: connected.then(|| Instant::now() + settings.heartbeat * 2),
             state,
             reconnects,
             retry_at: None,

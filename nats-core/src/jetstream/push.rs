@@ -121,7 +121,7 @@ impl PushConsumer {
             .await
             .map_err(|e| ConsumeError::with_source(ConsumeErrorKind::Subscribe, e))?;
         let mut state = client.shared().lifecycle.watch_state();
-        state.borrow_and_update();
+        let connected = *state.borrow_and_update() == State::Connected;
         let heartbeat = config.idle_heartbeat.filter(|hb| !hb.is_zero());
         let push = Push {
             context: self.context.clone(),
@@ -129,7 +129,9 @@ impl PushConsumer {
             consumer: self.info.name.clone(),
             sub,
             heartbeat,
-            heartbeat_due: heartbeat.map(|hb| Instant::now() + hb * 2),
+            heartbeat_due: heartbeat
+                .filter(|_| connected)
+                .map(|hb| Instant::now() + hb * 2),
             state,
             last_stalled: None,
             last_consumer_seq: 0,
