@@ -742,3 +742,51 @@ async fn messages_survives_a_server_restart() {
     published_after.await.expect("publisher");
     assert_eq!(seen, (0..1500).collect());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_priority_groups_pull_with_their_group() {
+    let server = NatsServer::spawn_jetstream();
+    let js = jetstream(&server).await;
+    let version = js.client().server_version();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    if (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < (2, 11) {
+        eprintln!("skipped: priority groups need nats-server 2.11");
+        return;
+    }
+    let config = ConsumerConfig {
+        priority_groups: vec!["jobs".into()],
+        priority_policy: Some(nats_core::jetstream::PriorityPolicy::PinnedClient),
+        // The fetch below is pinned: the stream's requests, without its pin id, get
+        // messages once the pin expires.
+        pinned_ttl: Some(Duration::from_secs(2)),
+        ..ConsumerConfig::durable("D")
+    };
+    let consumer = consumer_with(&js, 4, config).await;
+    let err = within("no group", consumer.fetch().batch(1))
+        .await
+        .expect_err("a group is required");
+    assert_eq!(err.kind(), ConsumeErrorKind::BadRequest);
+    assert!(err.to_string().contains("Priority Group"), "{err}");
+
+    let got = within("fetch in group", consumer.fetch().batch(1).group("jobs"))
+        .await
+        .expect("fetch in group");
+    assert_eq!(got.len(), 1);
+    let pin = got[0].headers.as_ref().and_then(|h| h.get("Nats-Pin-Id"));
+    assert!(
+        pin.is_some(),
+        "the pinned client's id comes with the message"
+    );
+    got[0].ack().await.expect("ack");
+
+    let mut messages = within("messages in group", consumer.messages().group("jobs"))
+        .await
+        .expect("messages");
+    for _ in 0..3 {
+        let message = within("next", messages.try_next())
+            .await
+            .expect("ok")
+            .expect("open");
+        message.ack().await.expect("ack");
+    }
+}
