@@ -50,6 +50,9 @@ pub(crate) struct Lifecycle {
     closing: AtomicBool,
     /// Turns true once the connection task has finished.
     closed: watch::Sender<bool>,
+    /// The state after every change, for those who must react to reconnects (JetStream
+    /// consumers re-pull after one).
+    changes: watch::Sender<State>,
 }
 
 impl Lifecycle {
@@ -58,6 +61,7 @@ impl Lifecycle {
             state: AtomicU8::new(State::Connecting.as_u8()),
             closing: AtomicBool::new(false),
             closed: watch::channel(false).0,
+            changes: watch::channel(State::Connecting).0,
         }
     }
 
@@ -68,7 +72,7 @@ impl Lifecycle {
     /// Moves to `state`, unless the client is closed (for good) or, for any state but
     /// `Closed`, draining (a drain carries on across reconnects).
     pub(crate) fn set_state(&self, state: State) {
-        let _ = self
+        let changed = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| {
                 let current = State::from_u8(current);
@@ -76,11 +80,22 @@ impl Lifecycle {
                     || (current == State::Draining && state != State::Closed);
                 (!keep).then_some(state.as_u8())
             });
+        if changed.is_ok() {
+            self.changes.send_replace(state);
+        }
+    }
+
+    /// A receiver that wakes on every change of state (it may skip states that came and
+    /// went between two looks; compare the reconnect count to see reconnects).
+    #[cfg_attr(not(feature = "jetstream"), allow(dead_code))]
+    pub(crate) fn watch_state(&self) -> watch::Receiver<State> {
+        self.changes.subscribe()
     }
 
     /// Starts draining; false if the client is draining or closed already.
     pub(crate) fn begin_draining(&self) -> bool {
-        self.state
+        let began = self
+            .state
             .fetch_update(
                 Ordering::AcqRel,
                 Ordering::Acquire,
@@ -89,7 +104,11 @@ impl Lifecycle {
                     _ => Some(State::Draining.as_u8()),
                 },
             )
-            .is_ok()
+            .is_ok();
+        if began {
+            self.changes.send_replace(State::Draining);
+        }
+        began
     }
 
     /// Whether the client is closed or closing: nothing more may be queued.
@@ -136,5 +155,28 @@ mod tests {
         life.set_state(State::Connected);
         assert_eq!(life.state(), State::Closed);
         assert!(!life.begin_draining());
+    }
+
+    #[test]
+    fn changes_are_watched_and_refused_ones_are_not_sent() {
+        let life = Lifecycle::new();
+        let mut watch = life.watch_state();
+        life.set_state(State::Connected);
+        assert!(watch.has_changed().unwrap_or(false));
+        assert_eq!(*watch.borrow_and_update(), State::Connected);
+        life.set_state(State::Reconnecting);
+        life.set_state(State::Connected);
+        assert!(
+            watch.has_changed().unwrap_or(false),
+            "seen even if skipped over"
+        );
+        assert_eq!(*watch.borrow_and_update(), State::Connected);
+        life.set_state(State::Closed);
+        life.set_state(State::Connected);
+        assert_eq!(
+            *watch.borrow_and_update(),
+            State::Closed,
+            "a refused change is not sent"
+        );
     }
 }

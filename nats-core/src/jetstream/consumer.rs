@@ -354,7 +354,7 @@ impl Context {
     ///
     /// # Errors
     /// [`JetStreamErrorKind::ConsumerNotFound`]; [`JetStreamErrorKind::InvalidRequest`] for
-    /// a push consumer; the others of
+    /// a push consumer (see [`push_consumer`](Self::push_consumer)); the others of
     /// [`JetStreamError`].
     pub async fn consumer(&self, stream: &str, name: &str) -> Result<Consumer, JetStreamError> {
         let info = self.consumer_info(stream, name).await?;

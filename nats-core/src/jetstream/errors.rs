@@ -466,7 +466,8 @@ pub enum ConsumeErrorKind {
     /// A fetch missed two idle heartbeats in a row.
     #[error("missed idle heartbeats")]
     NoHeartbeat,
-    /// A fetch did not end within its expiry plus the context's timeout.
+    /// A fetch did not end within its expiry plus the context's timeout (and the
+    /// consumer still exists).
     #[error("pull request timed out")]
     TimedOut,
     /// Nobody answered the pull request (`503`) and the consumer's info could not be read

@@ -164,12 +164,19 @@ impl Message {
     }
 
     /// Stops redelivery with a reason, which the server puts in its termination advisory.
+    /// Servers before 2.10 do not read a reason (they would ignore the whole
+    /// acknowledgement): to them a plain `+TERM` is sent.
     ///
     /// # Errors
     /// As [`ack`](Self::ack).
     pub async fn term_with_reason(&self, reason: impl AsRef<str>) -> Result<(), AckError> {
-        self.send_terminal(Bytes::from(term_body(reason.as_ref())))
-            .await
+        let version = self.context.client().server_version();
+        let body = if reads_term_reason(&version) {
+            term_body(reason.as_ref())
+        } else {
+            TERM.to_vec()
+        };
+        self.send_terminal(Bytes::from(body)).await
     }
 
     fn ack_subject(&self) -> Result<&str, AckError> {
@@ -214,6 +221,18 @@ fn nak_with_delay_body(delay: Duration) -> Vec<u8> {
     format!("-NAK {{\"delay\": {}}}", to_nanos(delay)).into_bytes()
 }
 
+/// Whether a server of `version` (`2.10.4`) reads `+TERM <reason>` (2.10 on); an
+/// unreadable version is taken as a recent one.
+fn reads_term_reason(version: &str) -> bool {
+    let mut parts = version.trim_start_matches('v').split('.');
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (major, minor) {
+        (Some(major), Some(minor)) => (major, minor) >= (2, 10),
+        _ => true,
+    }
+}
+
 /// `+TERM <reason>`, or `+TERM` for an empty reason.
 fn term_body(reason: &str) -> Vec<u8> {
     let reason = reason.trim();
@@ -245,5 +264,14 @@ mod tests {
             (ACK, NAK, IN_PROGRESS),
             (&b"+ACK"[..], &b"-NAK"[..], &b"+WPI"[..])
         );
+    }
+
+    #[test]
+    fn term_reasons_go_to_servers_that_read_them() {
+        assert!(reads_term_reason("2.10.0"));
+        assert!(reads_term_reason("2.15.1"));
+        assert!(reads_term_reason("v3.0.0"));
+        assert!(!reads_term_reason("2.9.10"));
+        assert!(reads_term_reason(""), "unknown: assume recent");
     }
 }

@@ -220,6 +220,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_subject_parses_or_errs_without_panicking(subject in "\\PC{0,80}") {
+            let _ = MessageInfo::parse(&subject);
+        }
+
+        #[test]
+        fn ack_shaped_subjects_round_trip_their_numbers(
+            tokens in proptest::collection::vec("[0-9A-Za-z_]{0,6}", 0..14),
+            numbers in proptest::collection::vec(proptest::prelude::any::<u64>(), 5),
+        ) {
+            let subject = format!("$JS.ACK.{}", tokens.join("."));
+            let _ = MessageInfo::parse(&subject);
+            let v1 = format!(
+                "$JS.ACK.S.C.{}.{}.{}.{}.{}",
+                numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]
+            );
+            let info = MessageInfo::parse(&v1).expect("a v1 subject");
+            proptest::prop_assert_eq!(info.delivered, numbers[0]);
+            proptest::prop_assert_eq!(info.stream_sequence, numbers[1]);
+            proptest::prop_assert_eq!(info.consumer_sequence, numbers[2]);
+            proptest::prop_assert_eq!(info.pending, numbers[4]);
+        }
+    }
+
     #[test]
     fn errors_name_the_subject() {
         let err = MessageInfo::parse("$JS.ACK.D.S.C.1.2.3.4.5").expect_err("10 tokens");

@@ -15,7 +15,18 @@
 //!   [`direct_get`](Context::direct_get), [`direct_get_last`](Context::direct_get_last),
 //!   [`delete_message`](Context::delete_message), [`erase_message`](Context::erase_message);
 //! - publishing: [`publish`](Context::publish) waits for the [`PubAck`],
-//!   [`publish_async`](Context::publish_async) keeps up to `max_pending_acks` in flight.
+//!   [`publish_async`](Context::publish_async) keeps up to `max_pending_acks` in flight;
+//! - consumers: [`create_consumer`](Context::create_consumer),
+//!   [`update_consumer`](Context::update_consumer),
+//!   [`create_or_update_consumer`](Context::create_or_update_consumer),
+//!   [`delete_consumer`](Context::delete_consumer), [`consumer_info`](Context::consumer_info),
+//!   [`consumer_names`](Context::consumer_names), [`consumers`](Context::consumers),
+//!   [`pause_consumer`](Context::pause_consumer), configured by [`ConsumerConfig`]; handles
+//!   from [`Context::stream`] and [`Context::consumer`];
+//! - consuming: [`Consumer::fetch`] (one pull request), [`Consumer::messages`] (continuous),
+//!   [`Stream::ordered_consumer`] (every message once, in order), [`PushConsumer::messages`];
+//!   each delivered [`Message`] is acknowledged with `ack`, `nak`, `term`, `in_progress`,
+//!   `double_ack`, and tells its [`MessageInfo`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,9 +50,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Errors are typed: [`JetStreamError`] for API calls and [`PublishError`] for publishing,
-//! each with a `kind()` and, when the server reported it, the [`ApiError`] with its
-//! [`ErrorCode`].
+//! Errors are typed: [`JetStreamError`] for API calls, [`PublishError`] for publishing,
+//! [`ConsumeError`] for consuming and [`AckError`] for acknowledging, each with a `kind()`
+//! and, when the server reported it, the [`ApiError`] with its [`ErrorCode`].
 
 mod account;
 mod ack_future;
@@ -50,15 +61,20 @@ mod consumer_config;
 mod consumer_info;
 mod context;
 mod errors;
+mod fetch;
 mod get;
 pub mod headers;
 mod message;
 mod message_info;
 mod name;
 mod nanos;
+mod ordered;
 mod paging;
 mod publish;
 mod pull;
+mod pull_loop;
+mod pull_stream;
+mod push;
 mod status;
 mod stream;
 mod stream_config;
@@ -80,12 +96,15 @@ pub use errors::{
     AckError, AckErrorKind, ApiError, ConsumeError, ConsumeErrorKind, ErrorCode, JetStreamError,
     JetStreamErrorKind, PublishError, PublishErrorKind,
 };
+pub use fetch::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
 pub use get::MessageSelector;
 pub use message::Message;
 pub use message_info::{MessageInfo, MessageInfoError};
 pub use name::{validate_name, NameError, MAX_NAME_LEN};
+pub use ordered::{OrderedConfig, OrderedMessages};
 pub use publish::{MessageTtl, PubAck, PublishOptions};
-pub use pull::{Batch, FetchBuilder, DEFAULT_FETCH_EXPIRES};
+pub use pull_stream::{Messages, MessagesBuilder, DEFAULT_MAX_MESSAGES, DEFAULT_PULL_EXPIRES};
+pub use push::{PushConsumer, PushMessages};
 pub use stream::{PurgeOptions, StreamInfoOptions};
 pub use stream_config::{
     Compression, ConsumerLimits, DiscardPolicy, External, PersistMode, Placement, Republish,

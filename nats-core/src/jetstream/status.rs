@@ -20,6 +20,9 @@ pub(crate) const LAST_STREAM: &str = "Nats-Last-Stream";
 /// `Nats-Consumer-Stalled` of a push heartbeat: a flow control reply subject still owed.
 pub(crate) const CONSUMER_STALLED: &str = "Nats-Consumer-Stalled";
 
+/// `Nats-Pin-Id` of a message of a pinned-client priority group.
+pub(crate) const PIN_ID: &str = "Nats-Pin-Id";
+
 /// What a terminated pull request still owed (signed: a `batch` of 0 can yield `-1`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Pending {
