@@ -73,6 +73,31 @@ async fn key_value_entries_cross_between_us_and_nats_py() {
         .expect("update their key");
     let got = run_py_jetstream(&url, "kv-get", &["pybucket", "k"]).await;
     assert_eq!(got["value"], "v2");
+    // And we watch what nats-py wrote: its keys, then the done signal.
+    run_py_jetstream(&url, "kv-put", &["pybucket", "other.key", "from python"]).await;
+    let mut watch = theirs.watch_all().await.expect("watch nats-py's bucket");
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), watch.next())
+            .await
+            .expect("bounded")
+            .expect("open")
+            .expect("event");
+        match event {
+            nats_core::kv::WatchEvent::Entry(entry) => seen.push((
+                entry.key,
+                String::from_utf8_lossy(&entry.value).into_owned(),
+            )),
+            nats_core::kv::WatchEvent::InitialValuesDone => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            ("k".to_owned(), "v2".to_owned()),
+            ("other.key".to_owned(), "from python".to_owned())
+        ]
+    );
 
     // nats-py watches what we wrote: the live keys with their revisions, then the done marker.
     let watched = run_py_jetstream(&url, "kv-watch", &["shared"]).await;

@@ -30,6 +30,7 @@ mod keys;
 mod status;
 mod store;
 mod typed;
+mod watch;
 
 pub use config::{KvConfig, MAX_HISTORY};
 pub use entry::{Entry, Operation, KV_OPERATION, NATS_MARKER_REASON};
@@ -38,6 +39,7 @@ pub use keys::{validate_bucket, validate_filter, validate_key};
 pub use status::Status;
 pub use store::Store;
 pub use typed::{Typed, TypedEntry};
+pub use watch::{Watch, WatchEvent, WatchOptions};
 
 use config::{bucket_of, stream_name};
 

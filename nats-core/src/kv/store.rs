@@ -184,7 +184,7 @@ impl Store {
     }
 
     /// A stored message: by direct get when the bucket allows it, else through the leader.
-    async fn read(
+    pub(crate) async fn read(
         &self,
         selector: MessageSelector,
         last_of: Option<&str>,
@@ -360,5 +360,15 @@ impl Store {
 
     fn read_subject(&self, key: &str) -> String {
         format!("{}{key}", self.read_prefix)
+    }
+
+    /// The bucket's stream.
+    pub(crate) fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    /// The subject prefix of the keys in the stream.
+    pub(crate) fn read_prefix(&self) -> &str {
+        &self.read_prefix
     }
 }
