@@ -287,3 +287,45 @@ async fn metadata_updates_renames_and_seal() {
         ObjectStoreErrorKind::BucketNotFound
     );
 }
+
+#[tokio::test]
+async fn a_watch_sees_current_objects_then_every_change() {
+    let server = NatsServer::spawn_jetstream();
+    let (_, files) = bucket(&server, "watched").await;
+    files.put_bytes("one", "1").await.expect("put");
+    files.put_bytes("two", "2").await.expect("put");
+    let mut watch = files.watch(true).await.expect("watch");
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let info = within("current", watch.next())
+            .await
+            .expect("open")
+            .expect("info");
+        names.push(info.name);
+    }
+    assert_eq!(names, ["one", "two"]);
+    files.put_bytes("three", "3").await.expect("put");
+    let added = within("added", watch.next())
+        .await
+        .expect("open")
+        .expect("info");
+    assert_eq!(
+        (added.name.as_str(), added.size, added.deleted),
+        ("three", 1, false)
+    );
+    files.delete("one").await.expect("delete");
+    let deleted = within("deleted", watch.next())
+        .await
+        .expect("open")
+        .expect("info");
+    assert_eq!((deleted.name.as_str(), deleted.deleted), ("one", true));
+
+    // Updates only.
+    let mut live = files.watch(false).await.expect("watch");
+    files.put_bytes("four", "4").await.expect("put");
+    let next = within("live", live.next())
+        .await
+        .expect("open")
+        .expect("info");
+    assert_eq!(next.name, "four");
+}

@@ -23,12 +23,14 @@ mod errors;
 mod get;
 mod info;
 mod store;
+mod watch;
 
 pub use config::{validate_bucket, ObjectStoreConfig};
 pub use errors::{ObjectStoreError, ObjectStoreErrorKind};
 pub use get::ObjectReader;
 pub use info::{ObjectInfo, ObjectLink, ObjectMeta, ObjectOptions};
 pub use store::{ObjectStore, ObjectStoreStatus, DEFAULT_CHUNK_SIZE};
+pub use watch::ObjectWatch;
 
 use config::stream_name;
 
