@@ -591,3 +591,29 @@ fn jetstream_commands_on_a_server_without_jetstream_say_so() {
         started.elapsed()
     );
 }
+
+#[test]
+fn the_jetstream_domain_of_a_context_is_used() {
+    let bus = Bus::jetstream();
+    bus.run(&["stream", "add", "S"]).success();
+    let dir = bus.config.path().join("nats").join("context");
+    std::fs::create_dir_all(&dir).expect("context directory");
+    let context = |name: &str, domain: &str| {
+        let text = serde_json::json!({ "url": bus.server.url(), "jetstream_domain": domain });
+        std::fs::write(dir.join(format!("{name}.json")), text.to_string()).expect("write");
+    };
+    // No JetStream answers under `$JS.elsewhere.API`; the empty domain is the local one.
+    context("elsewhere", "elsewhere");
+    context("local", "");
+    let run = |name: &str| {
+        let mut command = support::nats_rs(bus.config.path());
+        command.args(["--context", name, "stream", "ls", "--json"]);
+        support::Running::start(command).finish()
+    };
+    assert_fails(
+        &run("elsewhere"),
+        "cannot list streams: jetstream not enabled",
+    );
+    let json = run("local").success().json();
+    assert_eq!(json[0]["config"]["name"], "S", "{json:#}");
+}
