@@ -528,6 +528,20 @@ fn object_put_get_round_trip_of_a_multi_chunk_file() {
         "give --force to replace object \"data.bin\" in bucket \"files\": standard input is \
          not a terminal to ask on",
     );
+    let missing_file = dir.path().join("nothere.bin");
+    let missing_file = missing_file.to_str().expect("a UTF-8 path");
+    let outcome = bus.run(&["object", "put", "files", missing_file]);
+    assert_eq!(outcome.code(), Some(1), "{outcome:#?}");
+    assert!(
+        outcome
+            .stderr
+            .starts_with(&format!("nats-rs: cannot read {missing_file}: ")),
+        "{outcome:#?}"
+    );
+    assert_fails(
+        &bus.run(&["object", "put", "files"]),
+        "--name: an object read from stdin needs a name",
+    );
     // From stdin, with a name.
     let out = bus.run_with_input(
         &["object", "put", "files", "--name", "note.txt", "--json"],

@@ -37,6 +37,20 @@ pub(super) async fn put(
 ) -> Result<Option<ObjectInfo>, CliError> {
     let bucket = store.bucket().to_owned();
     let name = meta.name.clone();
+    // The file first: a missing one is said before anything is asked.
+    let file = match path {
+        Some(path) => {
+            let read_error = |source| CliError::File {
+                action: "read",
+                path: path.display().to_string(),
+                source,
+            };
+            let file = tokio::fs::File::open(path).await.map_err(read_error)?;
+            let size = file.metadata().await.map_err(read_error)?.len();
+            Some((file, size))
+        }
+        None => None,
+    };
     match store.info(&name).await {
         Ok(_) => {
             let what = format!("replace object {name:?} in bucket {bucket:?}");
@@ -47,15 +61,8 @@ pub(super) async fn put(
         Err(error) if error.kind() == ObjectStoreErrorKind::NotFound => {}
         Err(error) => return Err(object_error(&bucket, Some(&name), "read")(error)),
     }
-    let result = match path {
-        Some(path) => {
-            let read_error = |source| CliError::File {
-                action: "read",
-                path: path.display().to_string(),
-                source,
-            };
-            let file = tokio::fs::File::open(path).await.map_err(read_error)?;
-            let size = file.metadata().await.map_err(read_error)?.len();
+    let result = match file {
+        Some((file, size)) => {
             let bar = progress::bar(size, &format!("put {name}"));
             let mut reader = bar.wrap_async_read(file);
             let result = store.put(meta, &mut reader).await;
