@@ -1,7 +1,9 @@
 //! Shared bits of the examples: the server to connect to, the user service of the
-//! documentation ([`users`]), serving until a signal ([`serve_until_signal`]), and the table
-//! of running services ([`services_table`]) that the `services` binary and the demo print.
+//! documentation ([`users`]), serving until a signal ([`serve_until_signal`]), the table
+//! of running services ([`services_table`]) that the `services` binary and the demo print,
+//! and the synchronous sensor pipeline of the `sensors` binary ([`sensors`]).
 
+pub mod sensors;
 pub mod services_table;
 mod signal;
 pub mod users;

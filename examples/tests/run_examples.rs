@@ -14,9 +14,29 @@ use nats_tests::NatsServer;
 /// The longest any single step may take.
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The variables `ConnectConfig::from_env` reads, which the sensors example uses.
+const NATS_SETTINGS: [&str; 10] = [
+    "NATS_CONTEXT",
+    "NATS_USER",
+    "NATS_PASSWORD",
+    "NATS_TOKEN",
+    "NATS_CREDS",
+    "NATS_NKEY",
+    "NATS_CA",
+    "NATS_CERT",
+    "NATS_KEY",
+    "NATS_URL",
+];
+
 /// Runs the example `bin` against `server` and returns its standard output.
 fn run(bin: &str, server: &NatsServer) -> String {
-    let output = Command::new(path(bin))
+    run_with_args(bin, server, &[])
+}
+
+/// Runs the example `bin` with `args` against `server` and returns its standard output.
+fn run_with_args(bin: &str, server: &NatsServer, args: &[&str]) -> String {
+    let output = example(bin)
+        .args(args)
         .env("NATS_URL", server.url())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
@@ -30,6 +50,15 @@ fn run(bin: &str, server: &NatsServer) -> String {
     stdout
 }
 
+/// The example `bin`, with no NATS settings from the environment the tests run in.
+fn example(bin: &str) -> Command {
+    let mut command = Command::new(path(bin));
+    for name in NATS_SETTINGS {
+        command.env_remove(name);
+    }
+    command
+}
+
 /// The path of the example binary `bin`.
 fn path(bin: &str) -> &'static str {
     match bin {
@@ -39,6 +68,7 @@ fn path(bin: &str) -> &'static str {
         "queue_groups" => env!("CARGO_BIN_EXE_queue_groups"),
         "request_reply" => env!("CARGO_BIN_EXE_request_reply"),
         "services" => env!("CARGO_BIN_EXE_services"),
+        "sensors" => env!("CARGO_BIN_EXE_sensors"),
         "user_service" => env!("CARGO_BIN_EXE_user_service"),
         "user_service_manual" => env!("CARGO_BIN_EXE_user_service_manual"),
         other => panic!("unknown example {other}"),
@@ -390,4 +420,68 @@ fn request_reply() {
         out.contains("nobody.home: no responders, as expected"),
         "{out}"
     );
+}
+
+#[test]
+fn sensors_share_every_reading_once_between_two_blocking_workers() {
+    let server = NatsServer::spawn();
+    let out = run_with_args("sensors", &server, &["--count", "200"]);
+    let processed: Vec<(u32, u64)> = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("worker "))
+        .filter_map(|rest| {
+            let (worker, rest) = rest.split_once(" processed ")?;
+            let count = rest.strip_suffix(" readings")?;
+            Some((worker.parse().ok()?, count.parse().ok()?))
+        })
+        .collect();
+    let workers: Vec<u32> = processed.iter().map(|(worker, _)| *worker).collect();
+    assert_eq!(workers, [1, 2], "two workers reported:\n{out}");
+    assert!(
+        processed.iter().all(|(_, count)| *count > 0),
+        "both workers did work:\n{out}"
+    );
+    let total: u64 = processed.iter().map(|(_, count)| count).sum();
+    assert_eq!(total, 200, "{out}");
+    assert!(
+        out.contains("200 readings published, 200 processed, each exactly once"),
+        "{out}"
+    );
+    let per_sensor: u64 = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("sensor t"))
+        .filter_map(|rest| {
+            rest.split(": ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(per_sensor, 200, "three sensors' readings add up:\n{out}");
+    assert!(out.ends_with("drained and closed\n"), "{out}");
+}
+
+#[test]
+fn sensors_refuses_a_bad_count_and_a_bad_environment() {
+    let server = NatsServer::spawn();
+    let output = example("sensors")
+        .args(["--count", "none"])
+        .env("NATS_URL", server.url())
+        .output()
+        .expect("run sensors");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("sensors: --count: \"none\" is not a positive number"),
+        "{stderr}"
+    );
+    let output = example("sensors")
+        .env("NATS_URL", "nats://:x")
+        .output()
+        .expect("run sensors");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("sensors: NATS_URL: "), "{stderr}");
 }

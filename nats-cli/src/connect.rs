@@ -133,11 +133,12 @@ impl ConnectArgs {
     }
 
     /// Connects with the settings of [`config`](Self::config) over the process environment;
-    /// `--timeout` bounds the connection, requests and flushes.
-    pub(crate) async fn connect(&self) -> Result<Client, CliError> {
+    /// `--timeout` bounds the connection, requests and flushes. The settings come back too,
+    /// for the JetStream domain or API prefix a context may name.
+    pub(crate) async fn connect(&self) -> Result<(Client, ConnectConfig), CliError> {
         let config = self.config(|name| std::env::var(name).ok())?;
         let servers = config.servers().to_owned();
-        config
+        let client = config
             .options()
             .name("nats-rs")
             .connect_timeout(self.timeout)
@@ -145,7 +146,8 @@ impl ConnectArgs {
             .flush_timeout(Some(self.timeout))
             .connect(&servers)
             .await
-            .map_err(|source| CliError::Connect { servers, source })
+            .map_err(|source| CliError::Connect { servers, source })?;
+        Ok((client, config))
     }
 }
 

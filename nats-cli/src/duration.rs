@@ -54,18 +54,29 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
 }
 
 /// `duration` for people, with three significant digits: `812ns`, `45.2µs`, `1.25ms`,
-/// `2.5s`, `3m20s`, `2h5m`.
+/// `2.5s`, `3m20s`, `2h5m`, `3d4h`.
 pub(crate) fn human(duration: Duration) -> String {
     let nanos = duration.as_nanos();
     if nanos == 0 {
         return "0s".to_owned();
     }
     let secs = duration.as_secs();
+    // Above a minute: the two largest units, the second left out when it is zero (`1h`).
+    let two_units = |big: u64, big_unit: &str, small: u64, small_unit: &str| {
+        if small == 0 {
+            format!("{big}{big_unit}")
+        } else {
+            format!("{big}{big_unit}{small}{small_unit}")
+        }
+    };
+    if secs >= 86400 {
+        return two_units(secs / 86400, "d", secs % 86400 / 3600, "h");
+    }
     if secs >= 3600 {
-        return format!("{}h{}m", secs / 3600, secs % 3600 / 60);
+        return two_units(secs / 3600, "h", secs % 3600 / 60, "m");
     }
     if secs >= 60 {
-        return format!("{}m{}s", secs / 60, secs % 60);
+        return two_units(secs / 60, "m", secs % 60, "s");
     }
     if nanos < 1_000 {
         return format!("{nanos}ns");
@@ -136,6 +147,10 @@ mod tests {
         assert_eq!(human(Duration::from_millis(123_456)), "2m3s");
         assert_eq!(human(Duration::from_millis(2500)), "2.5s");
         assert_eq!(human(Duration::from_secs(7500)), "2h5m");
+        assert_eq!(human(Duration::from_secs(3 * 86400 + 4 * 3600 + 5)), "3d4h");
+        assert_eq!(human(Duration::from_secs(3600)), "1h");
+        assert_eq!(human(Duration::from_secs(120)), "2m");
+        assert_eq!(human(Duration::from_secs(7 * 86400)), "7d");
         assert_eq!(human(Duration::from_micros(999_999)), "1s");
         assert_eq!(human(Duration::from_nanos(999_999)), "1ms");
     }

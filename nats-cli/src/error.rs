@@ -3,6 +3,9 @@
 use std::io;
 use std::time::Duration;
 
+use nats_core::jetstream::JetStreamError;
+use nats_core::kv::KvError;
+use nats_core::object_store::ObjectStoreError;
 use nats_core::{ConnectError, FlushError, PublishError, RequestError, SubscribeError};
 use nats_micro::ServiceError;
 
@@ -58,9 +61,44 @@ pub(crate) enum CliError {
     /// The connection closed while a command was still waiting for messages.
     #[error("the connection closed while waiting for messages on {subject:?}")]
     Closed { subject: String },
-    /// What was asked for does not exist: no instance of a service answered.
+    /// What was asked for does not exist: no instance of a service answered, no such
+    /// stream, bucket, key or object.
     #[error("{0}")]
     NotFound(String),
+    /// A JetStream API call failed: `cannot list streams: jetstream not enabled`.
+    #[error("cannot {action}: {source}")]
+    JetStream {
+        action: String,
+        #[source]
+        source: JetStreamError,
+    },
+    /// A Key-Value operation failed.
+    #[error("cannot {action}: {source}")]
+    Kv {
+        action: String,
+        #[source]
+        source: KvError,
+    },
+    /// An Object Store operation failed.
+    #[error("cannot {action}: {source}")]
+    Object {
+        action: String,
+        #[source]
+        source: ObjectStoreError,
+    },
+    /// A file could not be read or written: `cannot read photo.jpg: No such file or
+    /// directory (os error 2)`.
+    #[error("cannot {action} {path}: {source}")]
+    File {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    /// Something would be deleted or replaced, `--force` was not given, and there is no
+    /// terminal to ask on.
+    #[error("give --force to {0}: standard input is not a terminal to ask on")]
+    NotConfirmed(String),
     /// Standard output could not be written.
     #[error("cannot write the output: {0}")]
     Output(#[from] io::Error),

@@ -1,18 +1,27 @@
 //! `nats-rs`, a command-line tool for NATS modelled on the NATS CLI (`nats`): the services on
-//! a bus (`micro ls|info|stats|ping`), and `pub`, `sub`, `request` and `reply`.
+//! a bus (`micro ls|info|stats|ping`), `pub`, `sub`, `request` and `reply`, JetStream's
+//! streams (`stream ls|info|add|rm`), Key-Value buckets (`kv ls|info|add|get|put|del|rm`) and
+//! Object Store buckets (`object ls|info|add|put|get|rm`).
 //!
 //! Exit status: 0 on success, 1 when the command failed (the reason on stderr as
 //! `nats-rs: <message>`), 2 for a usage error.
 
 mod cli;
+mod confirm;
 mod connect;
 mod duration;
 mod error;
+mod jetstream;
+mod kv;
 mod message;
 mod micro;
+mod object;
 mod output;
+mod progress;
 mod pubsub;
 mod request;
+mod size;
+mod stream;
 
 use std::process::ExitCode;
 

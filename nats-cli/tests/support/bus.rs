@@ -1,13 +1,14 @@
-//! The bus each test starts: a server, a client of it, and nats-micro services.
+//! The bus each test starts: a server (with JetStream when asked), a client of it, and
+//! nats-micro services.
 
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 
 use nats_core::Client;
 use nats_micro::{handler_fn, Bytes, EndpointConfig, Service, ServiceError};
 use nats_tests::NatsServer;
 use tempfile::TempDir;
 
-use super::process::{nats_rs, Outcome, Running, WAIT};
+use super::process::{nats_rs, run_bytes, Outcome, Running, WAIT};
 
 /// A server, a client of it, and nats-micro services on it, each with the endpoints `echo`
 /// (`<name>.echo`, answers with the request's body) and `fail` (`<name>.fail`, always `404
@@ -39,7 +40,16 @@ impl Bus {
 
     /// The services `(name, version)`.
     pub(crate) fn with_services(services: &[(&str, &str)]) -> Bus {
-        let server = NatsServer::spawn();
+        Self::on(NatsServer::spawn(), services)
+    }
+
+    /// A server with JetStream, and no services.
+    pub(crate) fn jetstream() -> Bus {
+        Self::on(NatsServer::spawn_jetstream(), &[])
+    }
+
+    /// The services `(name, version)` on `server`.
+    fn on(server: NatsServer, services: &[(&str, &str)]) -> Bus {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -91,6 +101,21 @@ impl Bus {
         let mut command = self.nats_rs();
         command.args(args);
         Running::start(command).finish()
+    }
+
+    /// Runs the binary with `args` against this bus, `input` on its stdin, and waits for it.
+    pub(crate) fn run_with_input(&self, args: &[&str], input: &[u8]) -> Outcome {
+        let mut command = self.nats_rs();
+        command.args(args);
+        Running::start_with_input(command, input.to_vec()).finish()
+    }
+
+    /// Runs the binary with `args` and returns its exit status and stdout as bytes (for
+    /// output that is not text).
+    pub(crate) fn run_bytes(&self, args: &[&str]) -> (ExitStatus, Vec<u8>, String) {
+        let mut command = self.nats_rs();
+        command.args(args);
+        run_bytes(command)
     }
 
     /// The ids of the instances of `clitest`, sorted.

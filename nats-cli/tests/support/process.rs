@@ -1,7 +1,7 @@
 //! Running the binary: its environment cleared of NATS settings, its output read as it
 //! comes, every wait bounded.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -78,8 +78,23 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    pub(crate) fn start(mut command: Command) -> Running {
+    pub(crate) fn start(command: Command) -> Running {
+        Self::start_with_input(command, Vec::new())
+    }
+
+    /// Starts `command` with `input` on its stdin (nothing, then the end, when empty).
+    pub(crate) fn start_with_input(mut command: Command, input: Vec<u8>) -> Running {
+        if !input.is_empty() {
+            command.stdin(Stdio::piped());
+        }
         let mut child = command.spawn().expect("start nats-rs");
+        if let Some(mut stdin) = child.stdin.take() {
+            // Written on a thread of its own, so a large input cannot block the test; the
+            // pipe closes when it is done.
+            thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            });
+        }
         let stdout = lines(child.stdout.take().expect("piped stdout"));
         let stderr = lines(child.stderr.take().expect("piped stderr"));
         Running {
@@ -172,4 +187,37 @@ fn lines(pipe: impl Read + Send + 'static) -> (Receiver<String>, JoinHandle<()>)
         }
     });
     (receiver, reader)
+}
+
+/// Runs `command` and returns its exit status, its stdout as bytes and its stderr, failing
+/// the test if it runs longer than [`WAIT`].
+pub(crate) fn run_bytes(mut command: Command) -> (ExitStatus, Vec<u8>, String) {
+    let mut child = command.spawn().expect("start nats-rs");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let err = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        match child.try_wait().expect("wait for nats-rs") {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("nats-rs did not exit within {WAIT:?}");
+            }
+            None => thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let stdout = out.join().expect("stdout reader");
+    let stderr = err.join().expect("stderr reader");
+    (status, stdout, stderr)
 }
