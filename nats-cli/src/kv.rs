@@ -1,5 +1,5 @@
-//! `kv ls|info|add|get|put|del|rm`: Key-Value buckets, as the NATS CLI's `kv` commands show
-//! them. (`kv watch` waits for JetStream consumers.)
+//! `kv ls|info|add|get|put|del|rm|watch`: Key-Value buckets, as the NATS CLI's `kv` commands
+//! show them.
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -23,9 +23,27 @@ use crate::{duration, size};
 /// The `kv` commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum KvCommand {
-    /// Lists the buckets: bucket, description, created, size, values, last update
+    /// Lists the buckets (bucket, description, created, size, values, last update), or the
+    /// keys of one bucket
     #[command(visible_alias = "list")]
-    Ls,
+    Ls {
+        /// List this bucket's keys instead
+        bucket: Option<String>,
+    },
+    /// Prints the entries of a bucket's keys as they change: their latest values first
+    Watch {
+        /// The bucket
+        bucket: String,
+        /// The keys to watch (`*` tokens and a final `>` allowed)
+        #[arg(default_value = ">")]
+        filter: String,
+        /// Stops after this many entries
+        #[arg(long, value_name = "N")]
+        count: Option<usize>,
+        /// Only what changes from now on
+        #[arg(long)]
+        updates_only: bool,
+    },
     /// Shows a bucket's settings and state
     #[command(visible_alias = "status")]
     Info {
@@ -138,7 +156,16 @@ impl AddArgs {
 pub(crate) async fn run(js: &Context, command: &KvCommand, json: bool) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match command {
-        KvCommand::Ls => ls(js, json, &mut out).await,
+        KvCommand::Ls { bucket: None } => ls(js, json, &mut out).await,
+        KvCommand::Ls {
+            bucket: Some(bucket),
+        } => keys(js, bucket, json, &mut out).await,
+        KvCommand::Watch {
+            bucket,
+            filter,
+            count,
+            updates_only,
+        } => watch(js, bucket, filter, *count, *updates_only, json, &mut out).await,
         KvCommand::Info { bucket } => {
             let status = js
                 .key_value_status(bucket)
@@ -435,6 +462,87 @@ async fn get(
         writeln!(out)?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `kv ls BUCKET`: the keys with a value, sorted.
+async fn keys(
+    js: &Context,
+    bucket: &str,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let store = js
+        .key_value(bucket)
+        .await
+        .map_err(kv_error(bucket, "read bucket"))?;
+    let mut keys = store
+        .keys()
+        .await
+        .map_err(kv_error(bucket, "list the keys of bucket"))?;
+    keys.sort();
+    if json {
+        return output::print_json(out, &keys);
+    }
+    for key in &keys {
+        writeln!(out, "{key}")?;
+    }
+    Ok(())
+}
+
+/// `kv watch BUCKET [FILTER]`: one line per entry, `[time] OP bucket > key: value` as the NATS
+/// CLI prints them (one JSON object a line with `--json`); the end of the initial values goes
+/// to stderr.
+async fn watch(
+    js: &Context,
+    bucket: &str,
+    filter: &str,
+    count: Option<usize>,
+    updates_only: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    use nats_core::kv::{WatchEvent, WatchOptions};
+    let store = js
+        .key_value(bucket)
+        .await
+        .map_err(kv_error(bucket, "read bucket"))?;
+    let options = WatchOptions {
+        updates_only,
+        ..WatchOptions::default()
+    };
+    let mut watch = store
+        .watch_with(&[filter], options)
+        .await
+        .map_err(kv_error(bucket, "watch bucket"))?;
+    let mut shown = 0;
+    while count.is_none_or(|n| shown < n) {
+        let Some(event) = watch.next().await else {
+            break;
+        };
+        match event.map_err(kv_error(bucket, "watch bucket"))? {
+            WatchEvent::InitialValuesDone => {
+                eprintln!("-- the current values of {bucket:?} end here --");
+            }
+            WatchEvent::Entry(entry) => {
+                shown += 1;
+                if json {
+                    output::print_json(out, &EntryJson::new(&entry))?;
+                } else {
+                    let operation = EntryJson::new(&entry).operation;
+                    let value = String::from_utf8_lossy(&entry.value);
+                    writeln!(
+                        out,
+                        "[{}] {operation} {} > {}: {value}",
+                        date(entry.created),
+                        entry.bucket,
+                        entry.key
+                    )?;
+                }
+                out.flush()?;
+            }
+        }
+    }
     Ok(())
 }
 

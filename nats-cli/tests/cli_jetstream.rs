@@ -631,3 +631,41 @@ fn the_jetstream_domain_of_a_context_is_used() {
     let json = run("local").success().json();
     assert_eq!(json[0]["config"]["name"], "S", "{json:#}");
 }
+
+#[test]
+fn kv_keys_and_watch() {
+    let bus = Bus::jetstream();
+    bus.run(&["kv", "add", "watched", "--history", "3"])
+        .success();
+    for (key, value) in [("b", "2"), ("a", "1"), ("c", "3")] {
+        bus.run(&["kv", "put", "watched", key, value]).success();
+    }
+    bus.run(&["kv", "del", "watched", "c"]).success();
+    // The keys with a value, sorted.
+    let out = bus.run(&["kv", "ls", "watched"]).success().stdout;
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["a", "b"]);
+    let json = bus.run(&["kv", "ls", "watched", "--json"]).success().json();
+    assert_eq!(json, serde_json::json!(["a", "b"]));
+    // The latest entries of every key (the delete included), in revision order, then the
+    // end of the initial values on stderr.
+    let watched = bus
+        .run(&["kv", "watch", "watched", "--count", "3"])
+        .success();
+    let lines: Vec<&str> = watched.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", watched.stdout);
+    assert!(lines[0].ends_with("PUT watched > b: 2"), "{}", lines[0]);
+    assert!(lines[1].ends_with("PUT watched > a: 1"), "{}", lines[1]);
+    assert!(lines[2].ends_with("DEL watched > c: "), "{}", lines[2]);
+    let json = bus
+        .run(&["kv", "watch", "watched", "a", "--count", "1", "--json"])
+        .success()
+        .json();
+    assert_eq!(
+        (json["key"].as_str(), json["value"].as_str()),
+        (Some("a"), Some("1"))
+    );
+    assert_fails(
+        &bus.run(&["kv", "watch", "nothere", "--count", "1"]),
+        "bucket \"nothere\" not found",
+    );
+}
