@@ -284,3 +284,35 @@ fn connects_with_a_nats_cli_context() {
         Some(other.url().as_str())
     );
 }
+
+#[test]
+fn jetstream_publish_and_key_value_through_the_blocking_client() {
+    let server = NatsServer::spawn_jetstream();
+    let client = blocking::connect(server.url()).expect("connect");
+    let js = client.jetstream();
+    client
+        .block_on(
+            js.as_async()
+                .create_stream(&nats_core::jetstream::StreamConfig {
+                    subjects: vec!["orders.>".into()],
+                    ..nats_core::jetstream::StreamConfig::new("ORDERS")
+                }),
+        )
+        .expect("stream");
+    let ack = js.publish("orders.new", "order 1").expect("acknowledged");
+    assert_eq!((ack.stream.as_str(), ack.sequence), ("ORDERS", 1));
+    client
+        .block_on(
+            js.as_async()
+                .create_key_value(nats_core::kv::KvConfig::new("settings")),
+        )
+        .expect("bucket");
+    let kv = js.key_value("settings").expect("bucket");
+    let revision = kv.put("mode", "fast").expect("put");
+    assert_eq!(kv.get("mode").expect("get").as_deref(), Some(&b"fast"[..]));
+    kv.update("mode", "safe", revision).expect("update");
+    let stale = kv.update("mode", "x", revision).expect_err("stale");
+    assert_eq!(stale.kind(), nats_core::kv::KvErrorKind::WrongLastRevision);
+    kv.delete("mode").expect("delete");
+    assert!(kv.get("mode").expect("get").is_none());
+}

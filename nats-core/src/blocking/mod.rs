@@ -26,6 +26,8 @@
 //! with `block_in_place`). On a current-thread runtime's own thread the wait blocks that
 //! runtime's other tasks: call it from `spawn_blocking` there.
 
+#[cfg(feature = "kv")]
+mod jetstream;
 mod runtime;
 mod subscription;
 
@@ -34,6 +36,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::runtime::Handle;
 
+#[cfg(feature = "kv")]
+pub use jetstream::{JetStream, KeyValue};
 pub use subscription::{NextError, NextErrorKind, Subscription};
 
 use crate::config::ConnectConfig;
@@ -257,6 +261,13 @@ impl Client {
     /// Closes the connection at once.
     pub fn close(&self) {
         self.block_on(self.inner.close());
+    }
+
+    /// The JetStream context with the default options, for publishing with acknowledgement
+    /// and Key-Value.
+    #[cfg(feature = "kv")]
+    pub fn jetstream(&self) -> JetStream {
+        JetStream::new(self.inner.jetstream(), self.handle)
     }
 
     /// Whether the connection is up.
