@@ -128,7 +128,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let server = NatsServer::spawn();
+    // JetStream on (file storage in the server's temporary store) for the JetStream rows.
+    let server = NatsServer::spawn_jetstream();
     let ctx = Ctx {
         url: server.url(),
         default_limits: args.default_limits,

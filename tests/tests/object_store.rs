@@ -144,6 +144,32 @@ async fn replacing_and_deleting_purge_the_chunks() {
 async fn a_tampered_object_is_detected() {
     let server = NatsServer::spawn_jetstream();
     let (js, files) = bucket(&server, "tamper").await;
+    // 3 chunks are read by direct gets, 8 through an ordered consumer: both must notice.
+    for (name, chunks) in [("photo", 3), ("video", 8)] {
+        let bytes = data(chunks * DEFAULT_CHUNK_SIZE, 3);
+        let info = files.put_bytes(name, bytes).await.expect("put");
+        let first_chunk = js
+            .get_message(
+                "OBJ_tamper",
+                nats_core::jetstream::MessageSelector::next_by_subject(
+                    format!("$O.tamper.C.{}", info.nuid),
+                    0,
+                ),
+            )
+            .await
+            .expect("a chunk");
+        js.delete_message("OBJ_tamper", first_chunk.sequence + 1)
+            .await
+            .expect("delete a chunk");
+        let error = within("read", files.get_bytes(name))
+            .await
+            .expect_err("a chunk is missing");
+        assert_eq!(
+            error.kind(),
+            ObjectStoreErrorKind::DigestMismatch,
+            "{name}: {error}"
+        );
+    }
     let bytes = data(3 * DEFAULT_CHUNK_SIZE, 3);
     let info = files.put_bytes("photo", bytes).await.expect("put");
 

@@ -10,6 +10,8 @@ use std::pin::Pin;
 
 use crate::client::BenchError;
 
+mod consume;
+mod jetstream;
 mod memory;
 mod micro;
 mod publish;
@@ -29,6 +31,8 @@ pub(crate) fn all() -> Vec<Scenario> {
     all.extend(request::scenarios());
     all.extend(micro::scenarios());
     all.extend(scaling::scenarios());
+    all.extend(jetstream::scenarios());
+    all.extend(consume::scenarios());
     all.extend(memory::scenarios());
     all
 }

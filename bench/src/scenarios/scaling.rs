@@ -15,7 +15,7 @@ const SIZE: usize = 16;
 const SUBJECTS: usize = 10_000;
 const SUBJECTS_TOTAL: usize = 200_000;
 const FAN_OUT: usize = 100;
-const FAN_OUT_MESSAGES: usize = 20_000;
+const FAN_OUT_MESSAGES: usize = 2_000;
 /// No delivery for this long: messages were lost.
 const STALL: Duration = Duration::from_secs(10);
 

@@ -7,15 +7,27 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::{Buf, Bytes};
+use futures_core::Stream;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use super::errors::{ObjectStoreError, ObjectStoreErrorKind};
 use super::info::{digest_text, ObjectInfo};
 use super::store::ObjectStore;
-use crate::jetstream::{JetStreamError, JetStreamErrorKind, MessageSelector, StreamMessage};
+use crate::jetstream::{
+    DeliverPolicy, JetStreamError, JetStreamErrorKind, MessageSelector, OrderedConfig,
+    OrderedMessages, StreamMessage,
+};
 
 type ChunkFuture = Pin<Box<dyn Future<Output = Result<StreamMessage, JetStreamError>> + Send>>;
+
+/// Objects of more chunks than this are read through an ordered consumer (chunks stream in,
+/// a few at a time); smaller ones by one direct get per chunk (no consumer to create).
+const DIRECT_GET_CHUNKS: u64 = 4;
+
+/// Chunks an ordered consumer asks for at a time: with the chunk size, what bounds a read's
+/// memory.
+const CHUNKS_AHEAD: usize = 16;
 
 /// The contents of an object, read chunk by chunk as the caller reads: one chunk in memory
 /// at a time, whatever the object's size. At the end the size and the SHA-256 digest are
@@ -31,6 +43,8 @@ pub struct ObjectReader {
     hasher: Sha256,
     read: u64,
     pending: Option<ChunkFuture>,
+    /// Set for large objects: the chunks stream in through it.
+    ordered: Option<OrderedMessages>,
     finished: bool,
 }
 
@@ -98,6 +112,33 @@ impl AsyncRead for ObjectReader {
             if this.chunks_left == 0 {
                 return Poll::Ready(this.verify());
             }
+            if let Some(ordered) = this.ordered.as_mut() {
+                let message = match Pin::new(ordered).poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(message))) => message,
+                    Poll::Ready(Some(Err(error))) => {
+                        this.finished = true;
+                        let error =
+                            ObjectStoreError::with_source(ObjectStoreErrorKind::JetStream, error);
+                        return Poll::Ready(Err(io::Error::other(error)));
+                    }
+                    Poll::Ready(None) => {
+                        this.chunks_left = 0;
+                        continue;
+                    }
+                };
+                let last = message.info().map(|info| info.pending == 0).unwrap_or(true);
+                this.chunks_left -= 1;
+                if last {
+                    // No chunk left in the stream: fewer than the metadata says means the
+                    // digest cannot match, and waiting would never end.
+                    this.chunks_left = 0;
+                }
+                this.read += message.payload.len() as u64;
+                this.hasher.update(&message.payload);
+                this.current = message.payload.clone();
+                continue;
+            }
             if this.pending.is_none() {
                 this.pending = Some(this.next_chunk());
             }
@@ -157,9 +198,30 @@ impl ObjectStore {
                 (store, info)
             }
         };
+        let subject = store.chunk_subject(&info.nuid);
+        let chunks = if info.size == 0 { 0 } else { info.chunks };
+        let ordered = if chunks > DIRECT_GET_CHUNKS {
+            let config = OrderedConfig {
+                filter_subjects: vec![subject.clone()],
+                deliver_policy: DeliverPolicy::All,
+                max_messages: Some(CHUNKS_AHEAD),
+                ..OrderedConfig::default()
+            };
+            let messages = store
+                .js
+                .ordered_consumer(&store.stream, config)
+                .await
+                .map_err(|error| {
+                    ObjectStoreError::with_source(ObjectStoreErrorKind::JetStream, error)
+                })?;
+            Some(messages)
+        } else {
+            None
+        };
         Ok(ObjectReader {
-            subject: store.chunk_subject(&info.nuid),
-            chunks_left: if info.size == 0 { 0 } else { info.chunks },
+            subject,
+            chunks_left: chunks,
+            ordered,
             store,
             info,
             next_sequence: 0,
