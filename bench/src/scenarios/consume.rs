@@ -2,12 +2,11 @@
 //! acking each message), an ordered consumer replaying a stream, and a Key-Value watch
 //! delivering the initial values of 10,000 keys. The stream is filled before the timer starts.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use super::{grouped, payload, runner, Ctx, Metric, Scenario};
+use super::{fresh, grouped, payload, runner, Ctx, Metric, Scenario};
 use crate::client::BenchError;
 
 const SIZE: usize = 128;
@@ -25,7 +24,10 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             ceiling: None,
         },
         Scenario {
-            name: format!("pull fetch {} x 128 B in batches of {BATCH} + ack", grouped(STORED)),
+            name: format!(
+                "pull fetch {} x 128 B in batches of {BATCH} + ack",
+                grouped(STORED)
+            ),
             note: None,
             ours: runner(|ctx| consume(ctx, Side::Ours, Mode::Fetch)),
             theirs: runner(|ctx| consume(ctx, Side::Theirs, Mode::Fetch)),
@@ -59,11 +61,6 @@ enum Mode {
     Messages,
     Fetch,
     Ordered,
-}
-
-fn fresh(prefix: &str) -> String {
-    static RUN: AtomicUsize = AtomicUsize::new(0);
-    format!("{prefix}_{}", RUN.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A stream `name` holding `STORED` messages, filled with our async publish.
@@ -107,18 +104,28 @@ async fn ours(ctx: &Ctx, name: &str, mode: Mode) -> Result<usize, BenchError> {
     let mut got = 0;
     match mode {
         Mode::Messages => {
-            let consumer = stream.create_consumer(&ConsumerConfig::durable("bench")).await?;
+            let consumer = stream
+                .create_consumer(&ConsumerConfig::durable("bench"))
+                .await?;
             let mut messages = consumer.messages().await?;
             while got < STORED {
-                let Some(message) = messages.next().await else { break };
+                let Some(message) = messages.next().await else {
+                    break;
+                };
                 message?.ack().await?;
                 got += 1;
             }
         }
         Mode::Fetch => {
-            let consumer = stream.create_consumer(&ConsumerConfig::durable("bench")).await?;
+            let consumer = stream
+                .create_consumer(&ConsumerConfig::durable("bench"))
+                .await?;
             while got < STORED {
-                let batch = consumer.fetch().batch(BATCH).expires(Duration::from_secs(5)).await?;
+                let batch = consumer
+                    .fetch()
+                    .batch(BATCH)
+                    .expires(Duration::from_secs(5))
+                    .await?;
                 for message in batch {
                     message.ack().await?;
                     got += 1;
@@ -128,7 +135,9 @@ async fn ours(ctx: &Ctx, name: &str, mode: Mode) -> Result<usize, BenchError> {
         Mode::Ordered => {
             let mut ordered = stream.ordered_consumer(OrderedConfig::default()).await?;
             while got < STORED {
-                let Some(message) = ordered.next().await else { break };
+                let Some(message) = ordered.next().await else {
+                    break;
+                };
                 message?;
                 got += 1;
             }
@@ -152,7 +161,9 @@ async fn theirs(ctx: &Ctx, name: &str, mode: Mode) -> Result<usize, BenchError> 
             let consumer = stream.create_consumer(durable()).await?;
             let mut messages = consumer.messages().await?;
             while got < STORED {
-                let Some(message) = messages.next().await else { break };
+                let Some(message) = messages.next().await else {
+                    break;
+                };
                 message?.ack().await?;
                 got += 1;
             }
@@ -173,10 +184,14 @@ async fn theirs(ctx: &Ctx, name: &str, mode: Mode) -> Result<usize, BenchError> 
             }
         }
         Mode::Ordered => {
-            let consumer = stream.create_consumer(pull::OrderedConfig::default()).await?;
+            let consumer = stream
+                .create_consumer(pull::OrderedConfig::default())
+                .await?;
             let mut messages = consumer.messages().await?;
             while got < STORED {
-                let Some(message) = messages.next().await else { break };
+                let Some(message) = messages.next().await else {
+                    break;
+                };
                 message?;
                 got += 1;
             }
@@ -195,7 +210,11 @@ async fn watch(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> {
     let body = payload(SIZE);
     let ack_js = client.jetstream();
     for i in 0..KEYS {
-        drop(ack_js.publish_async(format!("$KV.{bucket}.key.{i}"), body.clone()).await?);
+        drop(
+            ack_js
+                .publish_async(format!("$KV.{bucket}.key.{i}"), body.clone())
+                .await?,
+        );
     }
     ack_js.wait_for_acks().await?;
     drop(kv);

@@ -2,13 +2,12 @@
 //! its own per run (deleted after it), against the same server.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 
 use super::request::percentile;
-use super::{grouped, payload, runner, Ctx, Metric, Scenario};
+use super::{fresh, grouped, payload, runner, Ctx, Metric, Scenario};
 use crate::client::BenchError;
 
 const SIZE: usize = 128;
@@ -91,12 +90,6 @@ enum ObjectOp {
     Get,
 }
 
-/// A name no run used before: `<prefix>_<n>`.
-fn fresh(prefix: &str) -> String {
-    static RUN: AtomicUsize = AtomicUsize::new(0);
-    format!("{prefix}_{}", RUN.fetch_add(1, Ordering::Relaxed))
-}
-
 /// A file-stored stream `name` on `name.>`, made with our client (the same for both sides).
 async fn stream(ctx: &Ctx, name: &str) -> Result<nats_core::jetstream::Context, BenchError> {
     let client = nats_core::connect(ctx.url.as_str()).await?;
@@ -177,8 +170,7 @@ async fn async_publish(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> 
     let start;
     match side {
         Side::Ours => {
-            let options =
-                nats_core::jetstream::ContextOptions::new().max_pending_acks(IN_FLIGHT);
+            let options = nats_core::jetstream::ContextOptions::new().max_pending_acks(IN_FLIGHT);
             let js = nats_core::connect(ctx.url.as_str())
                 .await?
                 .jetstream_with(options);
@@ -270,7 +262,13 @@ async fn kv(ctx: Ctx, side: Side, op: KvOp) -> Result<Vec<Metric>, BenchError> {
     admin.delete_key_value(&bucket).await?;
     Ok(latencies(micros, secs)
         .into_iter()
-        .map(|m| if m.unit == "msg/s" { Metric::higher("op/s", m.value) } else { m })
+        .map(|m| {
+            if m.unit == "msg/s" {
+                Metric::higher("op/s", m.value)
+            } else {
+                m
+            }
+        })
         .collect())
 }
 

@@ -116,6 +116,15 @@ where
     Box::new(move |ctx| Box::pin(run(ctx)))
 }
 
+/// A name no run used before, for streams and buckets of its own: `<prefix>_<n>`.
+pub(crate) fn fresh(prefix: &str) -> String {
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!(
+        "{prefix}_{}",
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 /// A payload of `size` bytes.
 pub(crate) fn payload(size: usize) -> bytes::Bytes {
     bytes::Bytes::from(vec![b'x'; size])
