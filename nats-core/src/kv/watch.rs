@@ -291,7 +291,18 @@ impl Store {
     ) -> Result<Vec<Entry>, KvError> {
         let mut watch = self.watch_with(filters, options).await?;
         let mut entries = Vec::new();
-        while let Some(event) = watch.next().await {
+        // Each entry must come within the context's timeout: with the server gone, this ends.
+        let timeout = self.context().timeout();
+        loop {
+            let Ok(event) = tokio::time::timeout(timeout, watch.next()).await else {
+                return Err(KvError::message(
+                    KvErrorKind::TimedOut,
+                    format!("no entry of bucket {:?} within {timeout:?}", self.bucket()),
+                ));
+            };
+            let Some(event) = event else {
+                break;
+            };
             match event? {
                 WatchEvent::Entry(entry) => entries.push(entry),
                 WatchEvent::InitialValuesDone => break,
