@@ -122,7 +122,11 @@ fn restart_keeps_port_and_store() {
     // The log is read by a thread of its own: the line may trail the greeting a little.
     let deadline = Instant::now() + Duration::from_secs(5);
     while !server.logs().contains("Server is ready") {
-        assert!(Instant::now() < deadline, "no ready line in the log:\n{}", server.logs());
+        assert!(
+            Instant::now() < deadline,
+            "no ready line in the log:\n{}",
+            server.logs()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
