@@ -65,13 +65,7 @@ enum Mode {
 
 /// A stream `name` holding `STORED` messages, filled with our async publish.
 async fn filled(ctx: &Ctx, name: &str) -> Result<nats_core::jetstream::Context, BenchError> {
-    let client = nats_core::connect(ctx.url.as_str()).await?;
-    let js = client.jetstream();
-    js.create_stream(&nats_core::jetstream::StreamConfig {
-        subjects: vec![format!("{name}.>")],
-        ..nats_core::jetstream::StreamConfig::new(name)
-    })
-    .await?;
+    let js = super::jetstream::stream(ctx, name).await?;
     let subject = format!("{name}.x");
     let body = payload(SIZE);
     for _ in 0..STORED {

@@ -91,7 +91,10 @@ enum ObjectOp {
 }
 
 /// A file-stored stream `name` on `name.>`, made with our client (the same for both sides).
-async fn stream(ctx: &Ctx, name: &str) -> Result<nats_core::jetstream::Context, BenchError> {
+pub(super) async fn stream(
+    ctx: &Ctx,
+    name: &str,
+) -> Result<nats_core::jetstream::Context, BenchError> {
     let client = nats_core::connect(ctx.url.as_str()).await?;
     let js = client.jetstream();
     js.create_stream(&nats_core::jetstream::StreamConfig {
