@@ -45,6 +45,9 @@ pub struct ObjectReader {
     pending: Option<ChunkFuture>,
     /// Set for large objects: the chunks stream in through it.
     ordered: Option<OrderedMessages>,
+    /// The next chunk through the ordered consumer must come by then (the context's
+    /// timeout after the previous one): with the server gone, a read ends with an error.
+    chunk_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     finished: bool,
 }
 
@@ -114,7 +117,21 @@ impl AsyncRead for ObjectReader {
             }
             if let Some(ordered) = this.ordered.as_mut() {
                 let message = match Pin::new(ordered).poll_next(cx) {
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => {
+                        let timeout = this.store.js.timeout();
+                        let deadline = this
+                            .chunk_deadline
+                            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                        if deadline.as_mut().poll(cx).is_ready() {
+                            this.finished = true;
+                            let error = ObjectStoreError::message(
+                                ObjectStoreErrorKind::TimedOut,
+                                format!("no chunk of {:?} within {timeout:?}", this.info.name),
+                            );
+                            return Poll::Ready(Err(io::Error::other(error)));
+                        }
+                        return Poll::Pending;
+                    }
                     Poll::Ready(Some(Ok(message))) => message,
                     Poll::Ready(Some(Err(error))) => {
                         this.finished = true;
@@ -127,6 +144,7 @@ impl AsyncRead for ObjectReader {
                         continue;
                     }
                 };
+                this.chunk_deadline = None;
                 let last = message.info().map(|info| info.pending == 0).unwrap_or(true);
                 this.chunks_left -= 1;
                 if last {
@@ -222,6 +240,7 @@ impl ObjectStore {
             subject,
             chunks_left: chunks,
             ordered,
+            chunk_deadline: None,
             store,
             info,
             next_sequence: 0,
