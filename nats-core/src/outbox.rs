@@ -14,12 +14,21 @@ use crate::error::FlushErrorKind;
 use crate::header::HeaderMap;
 use crate::proto::encoder;
 
-/// Room the tail gets after each batch is taken.
+/// The size of the buffers publishes are encoded into: a tail this full is sealed into a chunk
+/// of its own and a fresh buffer takes its place, so the tail never grows (and never copies
+/// itself) however far the writer is behind.
 const TAIL_CAPACITY: usize = 64 * 1024;
+
+/// Written buffers kept for reuse (up to 1 MiB): a burst of publishes encodes into memory that
+/// is already mapped instead of faulting in fresh pages for every batch.
+const MAX_SPARE_BUFFERS: usize = 16;
 
 /// Payloads at least this large are not copied into the buffer but written from the caller's
 /// `Bytes` by vectored I/O.
 const ZERO_COPY_THRESHOLD: usize = 16 * 1024;
+
+/// More than a publish's control line takes besides its subject, reply and sizes.
+const PUBLISH_OVERHEAD: usize = 64;
 
 /// Who waits for a `PONG`: each `PING` written pushes one waiter, each `PONG` read pops one.
 #[derive(Debug)]
@@ -54,6 +63,8 @@ pub(crate) struct Outbox {
     chunks: VecDeque<Bytes>,
     /// Where small operations are encoded.
     tail: BytesMut,
+    /// Buffers the writer has written, cleared, for the next tails.
+    spare: Vec<BytesMut>,
     /// Bytes in `chunks` and `tail`.
     len: usize,
     /// `PING`s handed to the socket, oldest first.
@@ -94,13 +105,23 @@ impl Outbox {
         headers: Option<&HeaderMap>,
         payload: &Bytes,
     ) {
-        let before = self.tail.len();
         let header_len = if payload.len() < ZERO_COPY_THRESHOLD {
+            // Room for the control line, the headers and the payload, or a fresh tail.
+            let room = subject.len()
+                + reply.map_or(0, str::len)
+                + headers.map_or(0, HeaderMap::encoded_len)
+                + payload.len()
+                + PUBLISH_OVERHEAD;
+            if self.tail.capacity() - self.tail.len() < room {
+                self.seal_tail();
+            }
+            let before = self.tail.len();
             let header_len =
                 encoder::write_publish(&mut self.tail, subject, reply, headers, payload);
             self.len += self.tail.len() - before;
             header_len
         } else {
+            let before = self.tail.len();
             let header_len = encoder::write_publish_head(
                 &mut self.tail,
                 subject,
@@ -166,12 +187,38 @@ impl Outbox {
     }
 
     /// Takes everything there is to write, in order; its `PING`s count as sent.
+    #[cfg(test)]
     pub(crate) fn take(&mut self) -> Vec<Bytes> {
+        let mut batch = Vec::new();
+        self.take_into(&mut batch);
+        batch
+    }
+
+    /// Replaces the written `batch` with everything there is to write, in order; its `PING`s
+    /// count as sent. The buffers of the written batch that nobody else holds are kept for
+    /// the next tails.
+    pub(crate) fn take_into(&mut self, batch: &mut Vec<Bytes>) {
+        for written in batch.drain(..) {
+            self.recycle(written);
+        }
         self.seal_tail();
         self.len = 0;
         self.taken_upto = self.out_msgs;
         self.sent_pings.append(&mut self.queued_pings);
-        self.chunks.drain(..).collect()
+        batch.extend(self.chunks.drain(..));
+    }
+
+    /// Keeps a written buffer for reuse if it is one of ours (a tail's size) and unshared.
+    fn recycle(&mut self, written: Bytes) {
+        if self.spare.len() >= MAX_SPARE_BUFFERS {
+            return;
+        }
+        if let Ok(mut buffer) = written.try_into_mut() {
+            if (TAIL_CAPACITY..=2 * TAIL_CAPACITY).contains(&buffer.capacity()) {
+                buffer.clear();
+                self.spare.push(buffer);
+            }
+        }
     }
 
     /// Puts `bytes` in front of everything queued: what a new connection must send first.
@@ -222,12 +269,30 @@ impl Outbox {
         all.into_iter().map(|ping| ping.waiter)
     }
 
-    /// Moves the tail, if it holds anything, to the chunks, and gives the tail room for the
-    /// next burst at once, instead of growing (and copying) it step by step.
+    /// Moves the tail, if it holds anything, to the chunks, and puts a whole buffer in its
+    /// place (a spare one when there is one): the sealed chunk is then the only user of its
+    /// buffer, which comes back here once written.
     fn seal_tail(&mut self) {
-        if !self.tail.is_empty() {
-            self.chunks.push_back(self.tail.split().freeze());
-            self.tail.reserve(TAIL_CAPACITY);
+        if self.tail.is_empty() {
+            if self.tail.capacity() < TAIL_CAPACITY {
+                self.tail = self.fresh_buffer();
+            }
+            return;
+        }
+        let fresh = self.fresh_buffer();
+        let full = std::mem::replace(&mut self.tail, fresh);
+        self.chunks.push_back(full.freeze());
+    }
+
+    fn fresh_buffer(&mut self) -> BytesMut {
+        match self.spare.pop() {
+            Some(mut buffer) => {
+                // A buffer whose start was written in a partial write: unshared, so this
+                // moves its view back to the start, no allocation.
+                buffer.reserve(TAIL_CAPACITY);
+                buffer
+            }
+            None => BytesMut::with_capacity(TAIL_CAPACITY),
         }
     }
 }
@@ -257,6 +322,48 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(out.out_msgs, 2);
         assert_eq!(out.out_bytes, 1 + ZERO_COPY_THRESHOLD as u64);
+    }
+
+    #[test]
+    fn a_backlog_is_sealed_in_tail_sized_chunks() {
+        let mut out = Outbox::default();
+        let payload = Bytes::from(vec![b'p'; 1024]);
+        for _ in 0..1000 {
+            out.publish("subject", None, None, &payload);
+        }
+        let expected_len = out.len();
+        let chunks = out.take();
+        assert!(chunks.len() > 1000 * 1024 / TAIL_CAPACITY);
+        assert!(chunks.iter().all(|chunk| chunk.len() <= TAIL_CAPACITY));
+        let bytes = concat(chunks);
+        assert_eq!(bytes.len(), expected_len);
+        let frame = [b"PUB subject 1024\r\n".as_slice(), &payload, b"\r\n"].concat();
+        assert_eq!(bytes, frame.repeat(1000));
+    }
+
+    #[test]
+    fn written_buffers_are_reused_unless_still_held() {
+        let mut out = Outbox::default();
+        let mut batch = Vec::new();
+        let mut starts = Vec::new();
+        for _ in 0..3 {
+            out.publish("a", None, None, &Bytes::from_static(b"x"));
+            out.take_into(&mut batch);
+            starts.push(batch[0].as_ptr());
+        }
+        assert_eq!(
+            starts[0], starts[2],
+            "the first buffer came back for the third batch"
+        );
+        assert_ne!(starts[0], starts[1]);
+        // A written chunk somebody still holds keeps its bytes.
+        let held = batch[0].clone();
+        out.take_into(&mut batch);
+        for _ in 0..3 {
+            out.publish("b", None, None, &Bytes::from_static(b"yy"));
+            out.take_into(&mut batch);
+        }
+        assert_eq!(&held[..], b"PUB a 1\r\nx\r\n");
     }
 
     #[test]

@@ -123,6 +123,9 @@ pub enum SubjectError {
 /// # Errors
 /// The [`SubjectError`] that names what is wrong.
 pub fn validate_publish_subject(subject: &str) -> Result<(), SubjectError> {
+    if plain_tokens(subject.as_bytes()) {
+        return Ok(());
+    }
     check_tokens(subject, |token, _last| match token {
         b"*" | b">" => Err(SubjectError::Wildcard),
         _ => Ok(()),
@@ -135,6 +138,9 @@ pub fn validate_publish_subject(subject: &str) -> Result<(), SubjectError> {
 /// # Errors
 /// The [`SubjectError`] that names what is wrong.
 pub fn validate_subscribe_subject(subject: &str) -> Result<(), SubjectError> {
+    if plain_tokens(subject.as_bytes()) {
+        return Ok(());
+    }
     check_tokens(subject, |token, last| match token {
         b">" if !last => Err(SubjectError::MisplacedWildcard),
         _ => Ok(()),
@@ -169,6 +175,81 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
 /// Walks `subject` once, rejecting whitespace and empty tokens, and hands every token (with
 /// whether it is the last) to `check`. Publishing validates each subject, so this is on the
 /// hot path: one pass, no allocation.
+/// Eight copies of a byte, for looking at eight bytes of a subject at once.
+const fn lanes(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+const LOW_BITS: u64 = lanes(0x7f);
+const HIGH_BITS: u64 = lanes(0x80);
+
+/// `0x80` in exactly the bytes of `word` that are zero.
+const fn zero_bytes(word: u64) -> u64 {
+    !(((word & LOW_BITS).wrapping_add(LOW_BITS)) | word | LOW_BITS)
+}
+
+/// Whether some byte of `word` is below `0x21` (whitespace, NUL and other control bytes).
+const fn has_control(word: u64) -> bool {
+    word.wrapping_sub(lanes(0x21)) & !word & HIGH_BITS != 0
+}
+
+/// The common case, decided eight bytes at a time: a non-empty subject of non-empty tokens
+/// with no byte below `0x21` and no `*` or `>`. Anything else takes the full check, which
+/// names what is wrong (or accepts wildcards where they may stand).
+fn plain_tokens(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len < 8 {
+        return !bytes.is_empty() && short_plain_tokens(bytes);
+    }
+    if bytes[0] == b'.' || bytes[len - 1] == b'.' {
+        return false;
+    }
+    let mut dot_before = 0;
+    let mut start = 0;
+    while start + 8 <= len {
+        let (plain, last_dot) = plain_word(word_at(bytes, start), dot_before);
+        if !plain {
+            return false;
+        }
+        dot_before = last_dot;
+        start += 8;
+    }
+    // The last bytes, as a word overlapping the previous one: it holds the pair of bytes
+    // across the boundary, so it needs no dot carried in.
+    start == len || plain_word(word_at(bytes, len - 8), 0).0
+}
+
+fn word_at(bytes: &[u8], start: usize) -> u64 {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[start..start + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// Whether the eight bytes of `word` (read little-endian: the next byte is the next lane up)
+/// are plain, given whether the byte before them was a dot (`0x80` if so); and whether the
+/// last of them is a dot, in the same form.
+fn plain_word(word: u64, dot_before: u64) -> (bool, u64) {
+    let dots = zero_bytes(word ^ lanes(b'.'));
+    let wildcards = zero_bytes(word ^ lanes(b'*')) | zero_bytes(word ^ lanes(b'>'));
+    let empty_tokens = dots & ((dots << 8) | dot_before);
+    let plain = !has_control(word) && wildcards | empty_tokens == 0;
+    (plain, dots >> 56)
+}
+
+/// [`plain_tokens`] for fewer than eight bytes, one at a time.
+fn short_plain_tokens(bytes: &[u8]) -> bool {
+    let mut after_dot = true;
+    for &b in bytes {
+        match b {
+            b'.' if after_dot => return false,
+            b'.' => after_dot = true,
+            b'*' | b'>' | 0..=0x20 => return false,
+            _ => after_dot = false,
+        }
+    }
+    !after_dot
+}
+
 fn check_tokens(
     subject: &str,
     check: impl Fn(&[u8], bool) -> Result<(), SubjectError>,
@@ -203,6 +284,67 @@ fn is_whitespace(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every string of up to five characters from an alphabet of the bytes that matter.
+    fn short_strings() -> Vec<String> {
+        let alphabet = ['a', 'b', '.', '*', '>', ' ', '\t', '\0'];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_full_check_on_every_short_subject() {
+        for subject in short_strings() {
+            let publish = check_tokens(&subject, |token, _| match token {
+                b"*" | b">" => Err(SubjectError::Wildcard),
+                _ => Ok(()),
+            });
+            assert_eq!(validate_publish_subject(&subject), publish, "{subject:?}");
+            let subscribe = check_tokens(&subject, |token, last| match token {
+                b">" if !last => Err(SubjectError::MisplacedWildcard),
+                _ => Ok(()),
+            });
+            assert_eq!(
+                validate_subscribe_subject(&subject),
+                subscribe,
+                "{subject:?}"
+            );
+            if plain_tokens(subject.as_bytes()) {
+                assert_eq!(publish, Ok(()), "{subject:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_sees_every_special_byte_at_every_position_of_a_long_subject() {
+        let base = "abcdefgh.ijklmnop.qrstuvw";
+        assert!(plain_tokens(base.as_bytes()));
+        for position in 0..base.len() {
+            for special in [".", "*", ">", " ", "\t", "\r", "\n", "\0", "\u{1}", "é"] {
+                let mut subject = base.to_owned();
+                subject.replace_range(position..=position, special);
+                let full = check_tokens(&subject, |token, _| match token {
+                    b"*" | b">" => Err(SubjectError::Wildcard),
+                    _ => Ok(()),
+                });
+                let fast = plain_tokens(subject.as_bytes());
+                if fast {
+                    assert_eq!(full, Ok(()), "{subject:?}");
+                }
+                assert_eq!(validate_publish_subject(&subject), full, "{subject:?}");
+                let plain = special == "é" || (special == "." && full.is_ok());
+                assert_eq!(fast, plain, "{subject:?}");
+            }
+        }
+    }
 
     #[test]
     fn publish_subjects() {

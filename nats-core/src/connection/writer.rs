@@ -32,6 +32,8 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     // When the last write ended; `None` before the first.
     let mut last_write: Option<Instant> = None;
+    // What was written last, handed back with the next take so its buffers are reused.
+    let mut batch = Vec::new();
     loop {
         let queued = shared.outgoing.outbox.lock().len();
         let small = queued > 0 && queued < COALESCE_BELOW;
@@ -39,7 +41,7 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
             // Let publishers running right now add to this batch: one write instead of many.
             tokio::task::yield_now().await;
         }
-        let mut batch = shared.outgoing.outbox.lock().take();
+        shared.outgoing.outbox.lock().take_into(&mut batch);
         if batch.is_empty() {
             if shared.lifecycle.is_closing() {
                 writer.flush().await?;
