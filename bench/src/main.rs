@@ -11,6 +11,7 @@ use nats_tests::NatsServer;
 
 mod client;
 mod raw;
+mod raw_jetstream;
 mod report;
 mod scenarios;
 

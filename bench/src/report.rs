@@ -247,10 +247,21 @@ fn ceiling_cells(row: &Row, failures: &mut Vec<String>) -> [String; 3] {
             let show = |value: Option<f64>| match (value, row.better) {
                 (None, _) => dash(),
                 (Some(v), Better::Higher) => format!("{v:.2}"),
-                (Some(v), Better::Lower) => format!("{v:+.0} us"),
+                (Some(v), Better::Lower) => over(v, row.unit),
             };
             [number(ceiling.median), show(ours), show(theirs)]
         }
+    }
+}
+
+/// How far above the ceiling a 'lower' row is, in the row's unit: `+37 us` for latency,
+/// `+0.012 seconds` or `+2.50 MiB` for the others (whose difference is not microseconds).
+fn over(value: f64, unit: &str) -> String {
+    let short = unit.rsplit(' ').next().unwrap_or(unit);
+    match short {
+        "us" => format!("{value:+.0} us"),
+        "seconds" => format!("{value:+.3} seconds"),
+        _ => format!("{value:+.2} {short}"),
     }
 }
 
@@ -309,5 +320,17 @@ fn number(value: f64) -> String {
         format!("{value:.1}")
     } else {
         format!("{value:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_the_ceiling_in_the_rows_unit() {
+        assert_eq!(over(37.4, "p50 us"), "+37 us");
+        assert_eq!(over(0.0123, "seconds"), "+0.012 seconds");
+        assert_eq!(over(2.5, "peak RSS MiB"), "+2.50 MiB");
     }
 }

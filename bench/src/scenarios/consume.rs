@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 
 use super::{fresh, grouped, payload, runner, Ctx, Metric, Scenario};
 use crate::client::BenchError;
+use crate::raw_jetstream::{self, Pulls, RawJs};
 
 const SIZE: usize = 128;
 const STORED: usize = 200_000;
@@ -21,7 +22,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             note: None,
             ours: runner(|ctx| consume(ctx, Side::Ours, Mode::Messages)),
             theirs: runner(|ctx| consume(ctx, Side::Theirs, Mode::Messages)),
-            ceiling: None,
+            ceiling: Some(runner(|ctx| raw_pull(ctx, Pulls::Continuous))),
         },
         Scenario {
             name: format!(
@@ -31,21 +32,21 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             note: None,
             ours: runner(|ctx| consume(ctx, Side::Ours, Mode::Fetch)),
             theirs: runner(|ctx| consume(ctx, Side::Theirs, Mode::Fetch)),
-            ceiling: None,
+            ceiling: Some(runner(|ctx| raw_pull(ctx, Pulls::OneAtATime))),
         },
         Scenario {
             name: format!("ordered consumer {} x 128 B", grouped(STORED)),
             note: None,
             ours: runner(|ctx| consume(ctx, Side::Ours, Mode::Ordered)),
             theirs: runner(|ctx| consume(ctx, Side::Theirs, Mode::Ordered)),
-            ceiling: None,
+            ceiling: Some(runner(raw_replay)),
         },
         Scenario {
             name: format!("KV watch {} keys to the initial values' end", grouped(KEYS)),
             note: None,
             ours: runner(|ctx| watch(ctx, Side::Ours)),
             theirs: runner(|ctx| watch(ctx, Side::Theirs)),
-            ceiling: None,
+            ceiling: Some(runner(raw_watch)),
         },
     ]
 }
@@ -88,6 +89,54 @@ async fn consume(ctx: Ctx, side: Side, mode: Mode) -> Result<Vec<Metric>, BenchE
     if got != STORED {
         return Err(format!("read {got} of {STORED}").into());
     }
+    Ok(vec![Metric::higher("msg/s", STORED as f64 / secs)])
+}
+
+/// The ceiling of the pull rows: the same durable consumer (made with our client before the
+/// timer), read and acked over a raw socket: requests of `BATCH` kept topped up for
+/// `messages()`, one at a time for `fetch`, with the expiry each row's client asks for.
+async fn raw_pull(ctx: Ctx, pulls: Pulls) -> Result<Vec<Metric>, BenchError> {
+    let name = fresh("BENCH_CONSUME_RAW");
+    let admin = filled(&ctx, &name).await?;
+    admin
+        .stream(&name)
+        .await?
+        .create_consumer(&nats_core::jetstream::ConsumerConfig::durable("bench"))
+        .await?;
+    let expires = match pulls {
+        // nats-core's `messages()` default; `fetch` as the rows ask.
+        Pulls::Continuous => Duration::from_secs(30),
+        Pulls::OneAtATime => Duration::from_secs(5),
+    };
+    let start = Instant::now();
+    let mut raw = RawJs::connect(&ctx.url).await?;
+    let inbox = format!("_RAW.{name}");
+    let pull = raw_jetstream::Pull {
+        stream: &name,
+        consumer: "bench",
+        inbox: &inbox,
+        count: STORED,
+        batch: BATCH,
+        expires,
+        pulls,
+    };
+    raw_jetstream::pull(&mut raw, pull).await?;
+    let secs = start.elapsed().as_secs_f64();
+    admin.delete_stream(&name).await?;
+    Ok(vec![Metric::higher("msg/s", STORED as f64 / secs)])
+}
+
+/// The ceiling of the ordered consumer: the server's fastest replay, a raw push consumer
+/// without acks (flow control and heartbeats as an ordered consumer has).
+async fn raw_replay(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let name = fresh("BENCH_CONSUME_RAW");
+    let admin = filled(&ctx, &name).await?;
+    let start = Instant::now();
+    let mut raw = RawJs::connect(&ctx.url).await?;
+    let inbox = format!("_RAW.{name}");
+    raw_jetstream::push_replay(&mut raw, &name, None, "all", &inbox, STORED).await?;
+    let secs = start.elapsed().as_secs_f64();
+    admin.delete_stream(&name).await?;
     Ok(vec![Metric::higher("msg/s", STORED as f64 / secs)])
 }
 
@@ -194,7 +243,8 @@ async fn theirs(ctx: &Ctx, name: &str, mode: Mode) -> Result<usize, BenchError> 
     Ok(got)
 }
 
-async fn watch(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> {
+/// A bucket of `KEYS` keys, written with our async publish: its admin context and name.
+async fn watched(ctx: &Ctx) -> Result<(nats_core::jetstream::Context, String), BenchError> {
     let bucket = fresh("bench_watch");
     let client = nats_core::connect(ctx.url.as_str()).await?;
     let admin = client.jetstream();
@@ -212,6 +262,37 @@ async fn watch(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> {
     }
     ack_js.wait_for_acks().await?;
     drop(kv);
+    Ok((admin, bucket))
+}
+
+/// The ceiling of the KV watch: a raw push consumer on the bucket's stream, the last value
+/// per key, until all `KEYS` came.
+async fn raw_watch(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let (admin, bucket) = watched(&ctx).await?;
+    let start = Instant::now();
+    let mut raw = RawJs::connect(&ctx.url).await?;
+    let inbox = format!("_RAW.{bucket}");
+    let stream = format!("KV_{bucket}");
+    let filter = format!("$KV.{bucket}.>");
+    let replayed = raw_jetstream::push_replay(
+        &mut raw,
+        &stream,
+        Some(&filter),
+        "last_per_subject",
+        &inbox,
+        KEYS,
+    )
+    .await?;
+    let secs = start.elapsed().as_secs_f64();
+    admin.delete_key_value(&bucket).await?;
+    if replayed.bytes != KEYS * SIZE {
+        return Err(format!("raw: {} bytes of values", replayed.bytes).into());
+    }
+    Ok(vec![Metric::lower("seconds", secs)])
+}
+
+async fn watch(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> {
+    let (admin, bucket) = watched(&ctx).await?;
     let start = Instant::now();
     let seen = match side {
         Side::Ours => {

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use super::request::percentile;
 use super::{fresh, grouped, payload, runner, Ctx, Metric, Scenario};
 use crate::client::BenchError;
+use crate::raw_jetstream::{self, RawJs};
 
 const SIZE: usize = 128;
 const ACKED: usize = 5_000;
@@ -35,21 +36,21 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             note: None,
             ours: runner(|ctx| async_publish(ctx, Side::Ours)),
             theirs: runner(|ctx| async_publish(ctx, Side::Theirs)),
-            ceiling: None,
+            ceiling: Some(runner(raw_async_publish)),
         },
         Scenario {
             name: format!("KV put {} sequential x 128 B", grouped(KV_OPS)),
             note: None,
             ours: runner(|ctx| kv(ctx, Side::Ours, KvOp::Put)),
             theirs: runner(|ctx| kv(ctx, Side::Theirs, KvOp::Put)),
-            ceiling: None,
+            ceiling: Some(runner(|ctx| raw_kv(ctx, KvOp::Put))),
         },
         Scenario {
             name: format!("KV get {} sequential x 128 B", grouped(KV_OPS)),
             note: None,
             ours: runner(|ctx| kv(ctx, Side::Ours, KvOp::Get)),
             theirs: runner(|ctx| kv(ctx, Side::Theirs, KvOp::Get)),
-            ceiling: None,
+            ceiling: Some(runner(|ctx| raw_kv(ctx, KvOp::Get))),
         },
         Scenario {
             name: "object store put 50 MiB".to_owned(),
@@ -67,7 +68,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             note: None,
             ours: runner(|ctx| object(ctx, Side::Ours, ObjectOp::Get)),
             theirs: runner(|ctx| object(ctx, Side::Theirs, ObjectOp::Get)),
-            ceiling: None,
+            ceiling: Some(runner(raw_object_get)),
         },
     ]
 }
@@ -212,6 +213,27 @@ async fn async_publish(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> 
     Ok(vec![Metric::higher("msg/s", ASYNC as f64 / secs)])
 }
 
+/// The ceiling: a raw socket keeping `IN_FLIGHT` publishes with one reply subject in
+/// flight, a new one written for each ack that comes back.
+async fn raw_async_publish(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let name = fresh("BENCH_RAW_ASYNC");
+    let admin = stream(&ctx, &name).await?;
+    let subject = format!("{name}.x");
+    let reply = format!("_RAW.{name}");
+    let mut raw = RawJs::connect(&ctx.url).await?;
+    raw.queue(format!("SUB {reply} 1\r\n").as_bytes());
+    raw.ping().await?;
+    let start = Instant::now();
+    raw_jetstream::async_publish(&mut raw, &subject, &reply, SIZE, ASYNC, IN_FLIGHT).await?;
+    let secs = start.elapsed().as_secs_f64();
+    let stored = admin.stream_info(&name).await?.state.messages;
+    admin.delete_stream(&name).await?;
+    if stored != ASYNC as u64 {
+        return Err(format!("{stored} of {ASYNC} stored").into());
+    }
+    Ok(vec![Metric::higher("msg/s", ASYNC as f64 / secs)])
+}
+
 async fn kv(ctx: Ctx, side: Side, op: KvOp) -> Result<Vec<Metric>, BenchError> {
     let bucket = fresh("bench_kv");
     let body = payload(SIZE);
@@ -263,7 +285,12 @@ async fn kv(ctx: Ctx, side: Side, op: KvOp) -> Result<Vec<Metric>, BenchError> {
     }
     let secs = start.elapsed().as_secs_f64();
     admin.delete_key_value(&bucket).await?;
-    Ok(latencies(micros, secs)
+    Ok(kv_metrics(micros, secs))
+}
+
+/// The p50, p99 and op/s of a KV row.
+fn kv_metrics(micros: Vec<f64>, secs: f64) -> Vec<Metric> {
+    latencies(micros, secs)
         .into_iter()
         .map(|m| {
             if m.unit == "msg/s" {
@@ -272,7 +299,53 @@ async fn kv(ctx: Ctx, side: Side, op: KvOp) -> Result<Vec<Metric>, BenchError> {
                 m
             }
         })
-        .collect())
+        .collect()
+}
+
+/// The ceiling of the KV rows, on a bucket made and filled with our client: a put is a raw
+/// publish to `$KV.<bucket>.<key>` waiting for its ack, a get a raw direct get
+/// (`$JS.API.DIRECT.GET.KV_<bucket>.$KV.<bucket>.<key>`) waiting for the message.
+async fn raw_kv(ctx: Ctx, op: KvOp) -> Result<Vec<Metric>, BenchError> {
+    let bucket = fresh("bench_kv_raw");
+    let body = payload(SIZE);
+    let keys: Vec<String> = (0..KV_KEYS).map(|i| format!("key.{i}")).collect();
+    let js = nats_core::connect(ctx.url.as_str()).await?.jetstream();
+    let kv = js
+        .create_key_value(nats_core::kv::KvConfig::new(bucket.as_str()))
+        .await?;
+    for key in &keys {
+        kv.put(key, body.clone()).await?;
+    }
+    let reply = format!("_RAW.{bucket}");
+    let requests: Vec<Vec<u8>> = keys
+        .iter()
+        .map(|key| match op {
+            KvOp::Put => {
+                raw_jetstream::pub_frame(&format!("$KV.{bucket}.{key}"), Some(&reply), &body)
+            }
+            KvOp::Get => raw_jetstream::pub_frame(
+                &format!("$JS.API.DIRECT.GET.KV_{bucket}.$KV.{bucket}.{key}"),
+                Some(&reply),
+                b"",
+            ),
+        })
+        .collect();
+    let mut raw = RawJs::connect(&ctx.url).await?;
+    raw.queue(format!("SUB {reply} 1\r\n").as_bytes());
+    raw.ping().await?;
+    let mut micros = Vec::with_capacity(KV_OPS);
+    let start = Instant::now();
+    for request in requests.iter().cycle().take(KV_OPS) {
+        let sent = Instant::now();
+        let len = raw_jetstream::round_trip(&mut raw, request, &reply).await?;
+        if op == KvOp::Get && len != SIZE {
+            return Err(format!("raw: a value of {len} bytes").into());
+        }
+        micros.push(sent.elapsed().as_secs_f64() * 1e6);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    js.delete_key_value(&bucket).await?;
+    Ok(kv_metrics(micros, secs))
 }
 
 fn check_value(value: Option<&[u8]>) -> Result<(), BenchError> {
@@ -358,6 +431,36 @@ async fn object(ctx: Ctx, side: Side, op: ObjectOp) -> Result<Vec<Metric>, Bench
         }
     };
     admin.delete_object_store(&bucket).await?;
+    Ok(vec![
+        Metric::higher("MB/s", OBJECT as f64 / secs / 1e6),
+        Metric::lower("peak RSS MiB", peak_mib),
+    ])
+}
+
+/// The ceiling of the object get: the object put with our client, then its chunks
+/// (`$O.<bucket>.C.<nuid>`) replayed by a raw push consumer (no digest check).
+async fn raw_object_get(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
+    let bucket = fresh("bench_obj_raw");
+    let js = nats_core::connect(ctx.url.as_str()).await?.jetstream();
+    let store = js
+        .create_object_store(nats_core::object_store::ObjectStoreConfig::new(
+            bucket.as_str(),
+        ))
+        .await?;
+    let info = store.put("large", &mut object_source()).await?;
+    let chunks = usize::try_from(info.chunks)?;
+    let mut raw = RawJs::connect(&ctx.url).await?;
+    let stream = format!("OBJ_{bucket}");
+    let filter = format!("$O.{bucket}.C.{}", info.nuid);
+    let inbox = format!("_RAW.{bucket}");
+    let (secs, peak_mib) = measure(Box::pin(async {
+        let replayed =
+            raw_jetstream::push_replay(&mut raw, &stream, Some(&filter), "all", &inbox, chunks)
+                .await?;
+        expect_size(replayed.bytes as u64)
+    }))
+    .await?;
+    js.delete_object_store(&bucket).await?;
     Ok(vec![
         Metric::higher("MB/s", OBJECT as f64 / secs / 1e6),
         Metric::lower("peak RSS MiB", peak_mib),
