@@ -368,33 +368,44 @@ impl RawJs {
     }
 }
 
-/// JetStream async publish: `count` publishes of `size` bytes to `subject`, `in_flight`
-/// awaiting their ack at any time, the acks coming back on one reply subject.
-pub(crate) async fn async_publish(
-    connection: &mut RawJs,
+/// The frames of [`async_publish`]: `count` publishes of `size` bytes to `subject`, each with
+/// a reply subject of its own under `reply_prefix` (`<prefix>.<n>`), as a client must send to
+/// tell the acks apart.
+pub(crate) fn async_publish_frames(
     subject: &str,
-    reply: &str,
+    reply_prefix: &str,
     size: usize,
     count: usize,
+) -> Vec<Vec<u8>> {
+    let payload = vec![b'x'; size];
+    (0..count)
+        .map(|n| pub_frame(subject, Some(&format!("{reply_prefix}.{n}")), &payload))
+        .collect()
+}
+
+/// JetStream async publish: every frame sent, `in_flight` awaiting their ack at any time, the
+/// acks coming back under `reply_prefix` (subscribed with `<prefix>.*`).
+pub(crate) async fn async_publish(
+    connection: &mut RawJs,
+    frames: &[Vec<u8>],
+    reply_prefix: &str,
     in_flight: usize,
 ) -> Result<(), BenchError> {
-    let frame = pub_frame(subject, Some(reply), &vec![b'x'; size]);
-    let mut sent = 0;
-    while sent < in_flight.min(count) {
-        connection.queue(&frame);
-        sent += 1;
+    let mut next = frames.iter();
+    for frame in next.by_ref().take(in_flight) {
+        connection.queue(frame);
     }
+    let prefix = format!("{reply_prefix}.");
     let mut acked = 0;
-    while acked < count {
+    while acked < frames.len() {
         let msg = connection.next_msg().await?;
-        if connection.subject(&msg) != reply.as_bytes() {
+        if !connection.subject(&msg).starts_with(prefix.as_bytes()) {
             continue;
         }
         check_ack(connection, &msg)?;
         acked += 1;
-        if sent < count {
-            connection.queue(&frame);
-            sent += 1;
+        if let Some(frame) = next.next() {
+            connection.queue(frame);
         }
     }
     Ok(())

@@ -28,7 +28,13 @@ pub(crate) struct RequestMux {
     waiting: Mutex<FxHashMap<u64, Waiter>>,
     /// Why the server refused the inbox subscription: no reply can ever arrive.
     refused: Mutex<Option<ServerError>>,
+    /// Before this time a sweep finds nothing worth the scan: abandoned entries wait for
+    /// their deadlines (seconds), so looking more often than [`SWEEP_INTERVAL`] is waste.
+    next_sweep: Mutex<Option<std::time::Instant>>,
 }
+
+/// The shortest time between two sweeps of abandoned entries.
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl RequestMux {
     pub(crate) fn new(inbox_prefix: &str) -> Self {
@@ -38,6 +44,7 @@ impl RequestMux {
             next_token: AtomicU64::new(1),
             waiting: Mutex::new(FxHashMap::default()),
             refused: Mutex::new(None),
+            next_sweep: Mutex::new(None),
         }
     }
 
@@ -111,7 +118,16 @@ impl RequestMux {
 
     /// Removes the entries abandoned by their tickets whose time is up: their replies will
     /// not come any more, and their permits go back.
+    /// At most one sweep runs per [`SWEEP_INTERVAL`]: a publisher waiting for room calls
+    /// this each time it waits.
     pub(crate) fn sweep_abandoned(&self, now: std::time::Instant) {
+        {
+            let mut next = self.next_sweep.lock();
+            if next.is_some_and(|next| now < next) {
+                return;
+            }
+            *next = Some(now + SWEEP_INTERVAL);
+        }
         let expired: Vec<Waiter> = {
             let mut waiting = self.waiting.lock();
             let tokens: Vec<u64> = waiting

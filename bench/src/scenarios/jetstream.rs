@@ -213,18 +213,20 @@ async fn async_publish(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> 
     Ok(vec![Metric::higher("msg/s", ASYNC as f64 / secs)])
 }
 
-/// The ceiling: a raw socket keeping `IN_FLIGHT` publishes with one reply subject in
-/// flight, a new one written for each ack that comes back.
+/// The ceiling: a raw socket keeping `IN_FLIGHT` publishes in flight, each with a reply
+/// subject of its own (what any client needs to match acks to messages), a new one written
+/// for each ack that comes back.
 async fn raw_async_publish(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
     let name = fresh("BENCH_RAW_ASYNC");
     let admin = stream(&ctx, &name).await?;
     let subject = format!("{name}.x");
     let reply = format!("_RAW.{name}");
     let mut raw = RawJs::connect(&ctx.url).await?;
-    raw.queue(format!("SUB {reply} 1\r\n").as_bytes());
+    raw.queue(format!("SUB {reply}.* 1\r\n").as_bytes());
     raw.ping().await?;
+    let frames = raw_jetstream::async_publish_frames(&subject, &reply, SIZE, ASYNC);
     let start = Instant::now();
-    raw_jetstream::async_publish(&mut raw, &subject, &reply, SIZE, ASYNC, IN_FLIGHT).await?;
+    raw_jetstream::async_publish(&mut raw, &frames, &reply, IN_FLIGHT).await?;
     let secs = start.elapsed().as_secs_f64();
     let stored = admin.stream_info(&name).await?.state.messages;
     admin.delete_stream(&name).await?;

@@ -326,7 +326,13 @@ impl Context {
         payload: &Bytes,
         deadline: Instant,
     ) -> Result<(ReplyTicket, oneshot::Receiver<Message>), PublishError> {
-        let permit = acquire(self.ack_permits(), &self.client().shared().mux, deadline).await?;
+        let permit = acquire(
+            self.ack_permits(),
+            &self.client().shared().mux,
+            deadline,
+            self.max_pending_acks(),
+        )
+        .await?;
         let client = self.client();
         let (ticket, reply) = client
             .register_reply(Some(permit))
@@ -352,10 +358,16 @@ const SWEEP_EVERY: Duration = Duration::from_millis(100);
 
 /// One permit, at once if there is one, else waiting until `deadline`. While it waits it
 /// gives back the places of abandoned acknowledgements that can no longer arrive.
+///
+/// A publisher that finds the bound full waits until [`refill`] places are free, then takes
+/// one and leaves the rest for the publishes that follow: acknowledgements arrive in bursts,
+/// and a burst then wakes the publisher once instead of once per acknowledgement (each
+/// wake-up across threads costs more than the publish it lets through).
 async fn acquire(
     permits: &Arc<Semaphore>,
     mux: &RequestMux,
     deadline: Instant,
+    max: usize,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, PublishError> {
     loop {
         match Arc::clone(permits).try_acquire_owned() {
@@ -365,8 +377,13 @@ async fn acquire(
         }
         mux.sweep_abandoned(std::time::Instant::now());
         let slice = deadline.min(Instant::now() + SWEEP_EVERY);
-        match tokio::time::timeout_at(slice, Arc::clone(permits).acquire_owned()).await {
-            Ok(Ok(permit)) => return Ok(permit),
+        let wanted = refill(max);
+        match tokio::time::timeout_at(slice, Arc::clone(permits).acquire_many_owned(wanted)).await {
+            Ok(Ok(mut free)) => match free.split(1) {
+                // The others go back at once, for the next publishes' `try_acquire`.
+                Some(one) => return Ok(one),
+                None => return Ok(free),
+            },
             Ok(Err(_)) => return Err(PublishErrorKind::Closed.into()),
             Err(_) if Instant::now() >= deadline => {
                 return Err(PublishError::with_source(
@@ -379,9 +396,28 @@ async fn acquire(
     }
 }
 
+/// How many free places a publisher waiting for room waits for: an eighth of the bound, at
+/// least one and at most 64.
+fn refill(max_pending_acks: usize) -> u32 {
+    u32::try_from((max_pending_acks / 8).clamp(1, 64)).unwrap_or(1)
+}
+
 fn from_core_publish(err: CorePublishError) -> PublishError {
     match err.kind() {
         crate::error::PublishErrorKind::Closed => PublishErrorKind::Closed.into(),
         _ => PublishError::with_source(PublishErrorKind::Publish, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refill;
+
+    #[test]
+    fn a_waiting_publisher_waits_for_an_eighth_of_the_bound_within_one_and_64() {
+        assert_eq!(refill(1), 1);
+        assert_eq!(refill(7), 1);
+        assert_eq!(refill(256), 32);
+        assert_eq!(refill(100_000), 64);
     }
 }
