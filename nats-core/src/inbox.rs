@@ -91,7 +91,8 @@ impl Inbox {
         Poll::Pending
     }
 
-    fn pop(&self) -> Option<Message> {
+    /// A queued message, without waiting.
+    pub(crate) fn pop(&self) -> Option<Message> {
         let message = self.queue.pop()?;
         self.msgs.fetch_sub(1, Ordering::Relaxed);
         self.bytes.fetch_sub(message.length, Ordering::Relaxed);

@@ -62,6 +62,11 @@ impl Subscriber {
         std::future::poll_fn(|cx| self.inbox.poll_next(cx)).await
     }
 
+    /// A message already received, without waiting.
+    pub(crate) fn next_queued(&mut self) -> Option<Message> {
+        self.inbox.pop()
+    }
+
     /// The next message, or why the subscription ended: after the messages received before,
     /// a subscription the server refused yields its error once
     /// ([`SubscribeErrorKind::PermissionDenied`], with the

@@ -85,12 +85,22 @@ impl<'a> MessageInfo<'a> {
         // The tokens after `$JS.ACK`: 7 (v1) or at least 9 (v2), of which 9 are read.
         let mut tokens = [""; V2_TOKENS - 2];
         let mut count = 0;
-        for token in rest.split('.') {
-            if let Some(slot) = tokens.get_mut(count) {
-                *slot = token;
+        let mut start = 0;
+        // One pass over the bytes (tokens are a few bytes each: a search per dot costs more).
+        // Dots are ASCII, so every slice between two of them is on character boundaries.
+        for (end, byte) in rest.bytes().enumerate() {
+            if byte == b'.' {
+                if let Some(slot) = tokens.get_mut(count) {
+                    *slot = rest.get(start..end).unwrap_or_default();
+                }
+                count += 1;
+                start = end + 1;
             }
-            count += 1;
         }
+        if let Some(slot) = tokens.get_mut(count) {
+            *slot = rest.get(start..).unwrap_or_default();
+        }
+        count += 1;
         let total = count + 2;
         let (domain, account_hash, fields) = match total {
             V1_TOKENS => (None, None, &tokens[..7]),
@@ -131,10 +141,16 @@ impl<'a> MessageInfo<'a> {
 
 /// Plain ASCII decimal digits, as the server writes them (no sign, no `+`, no spaces).
 fn parse_decimal(token: &str) -> Option<u64> {
-    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_digit()) {
+    if token.is_empty() {
         return None;
     }
-    token.parse().ok()
+    token.bytes().try_fold(0u64, |value, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 #[cfg(test)]
@@ -143,6 +159,24 @@ mod tests {
 
     const V1: &str = "$JS.ACK.ORDERS.worker.3.42.40.1700000000123456789.7";
     const V2: &str = "$JS.ACK._.ACCHASH.ORDERS.worker.3.42.40.1700000000123456789.7";
+
+    #[test]
+    fn decimals_are_plain_digits_within_u64() {
+        assert_eq!(parse_decimal("0"), Some(0));
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "18446744073709551616",
+            "+1",
+            "-1",
+            "1a",
+            " 1",
+            "1 ",
+            "１",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn both_forms_read_the_same_fields() {

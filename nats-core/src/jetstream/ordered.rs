@@ -439,7 +439,9 @@ impl Context {
             ended: false,
         };
         ordered.reset().await?;
-        let inner = futures_util::stream::unfold(ordered, |mut ordered| async move {
+        // The state is boxed: `unfold` moves it into each step's future and back out, and a
+        // pointer is cheaper to move than the consumer's whole state, for every message.
+        let inner = futures_util::stream::unfold(Box::new(ordered), |mut ordered| async move {
             let item = ordered.next().await?;
             Some((item, ordered))
         });

@@ -139,7 +139,17 @@ impl PullLoop {
             if let Err(err) = self.top_up().await {
                 return self.fail(err);
             }
-            let wake = self.wait().await;
+            // A message already received is handled at once: waiting on the inbox, the
+            // connection state and the timers together costs more than the message itself.
+            let queued = if self.olds.is_empty() {
+                self.sub.next_queued()
+            } else {
+                None
+            };
+            let wake = match queued {
+                Some(message) => Wake::Current(Some(message)),
+                None => self.wait().await,
+            };
             if let Some(out) = self.handle(wake).await {
                 if matches!(out, Ok(Pulled::Message(_))) {
                     // Top up now, while the user works on this one; a failure shows on

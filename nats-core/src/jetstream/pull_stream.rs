@@ -315,7 +315,9 @@ impl<'a> IntoFuture for MessagesBuilder<'a> {
                 false,
             )
             .await?;
-            let inner = futures_util::stream::unfold(pull, move |mut pull| {
+            // Boxed: `unfold` moves its state into each step's future and back out, and a
+            // pointer is cheaper to move than the pull loop, for every message.
+            let inner = futures_util::stream::unfold(Box::new(pull), move |mut pull| {
                 let context = context.clone();
                 async move {
                     loop {
