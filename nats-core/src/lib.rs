@@ -55,6 +55,7 @@ mod subject;
 mod subscriber;
 mod tls;
 mod transport;
+mod word_scan;
 
 pub use bytes::Bytes;
 pub use client::{connect, Client, SubscribeOptions};

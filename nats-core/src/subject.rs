@@ -6,6 +6,8 @@ use std::ops::Deref;
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use crate::word_scan::{has_control, lanes_equal, word_at};
+
 /// A NATS subject: a cheaply cloneable UTF-8 string that shares the read buffer it came from.
 ///
 /// ```
@@ -175,24 +177,6 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
 /// Walks `subject` once, rejecting whitespace and empty tokens, and hands every token (with
 /// whether it is the last) to `check`. Publishing validates each subject, so this is on the
 /// hot path: one pass, no allocation.
-/// Eight copies of a byte, for looking at eight bytes of a subject at once.
-const fn lanes(byte: u8) -> u64 {
-    u64::from_ne_bytes([byte; 8])
-}
-
-const LOW_BITS: u64 = lanes(0x7f);
-const HIGH_BITS: u64 = lanes(0x80);
-
-/// `0x80` in exactly the bytes of `word` that are zero.
-const fn zero_bytes(word: u64) -> u64 {
-    !(((word & LOW_BITS).wrapping_add(LOW_BITS)) | word | LOW_BITS)
-}
-
-/// Whether some byte of `word` is below `0x21` (whitespace, NUL and other control bytes).
-const fn has_control(word: u64) -> bool {
-    word.wrapping_sub(lanes(0x21)) & !word & HIGH_BITS != 0
-}
-
 /// The common case, decided eight bytes at a time: a non-empty subject of non-empty tokens
 /// with no byte below `0x21` and no `*` or `>`. Anything else takes the full check, which
 /// names what is wrong (or accepts wildcards where they may stand).
@@ -207,7 +191,7 @@ fn plain_tokens(bytes: &[u8]) -> bool {
     let mut dot_before = 0;
     let mut start = 0;
     while start + 8 <= len {
-        let (plain, last_dot) = plain_word(word_at(bytes, start), dot_before);
+        let (plain, last_dot) = plain_word(word_at(bytes, start, b'a'), dot_before);
         if !plain {
             return false;
         }
@@ -216,21 +200,15 @@ fn plain_tokens(bytes: &[u8]) -> bool {
     }
     // The last bytes, as a word overlapping the previous one: it holds the pair of bytes
     // across the boundary, so it needs no dot carried in.
-    start == len || plain_word(word_at(bytes, len - 8), 0).0
-}
-
-fn word_at(bytes: &[u8], start: usize) -> u64 {
-    let mut word = [0; 8];
-    word.copy_from_slice(&bytes[start..start + 8]);
-    u64::from_le_bytes(word)
+    start == len || plain_word(word_at(bytes, len - 8, b'a'), 0).0
 }
 
 /// Whether the eight bytes of `word` (read little-endian: the next byte is the next lane up)
 /// are plain, given whether the byte before them was a dot (`0x80` if so); and whether the
 /// last of them is a dot, in the same form.
 fn plain_word(word: u64, dot_before: u64) -> (bool, u64) {
-    let dots = zero_bytes(word ^ lanes(b'.'));
-    let wildcards = zero_bytes(word ^ lanes(b'*')) | zero_bytes(word ^ lanes(b'>'));
+    let dots = lanes_equal(word, b'.');
+    let wildcards = lanes_equal(word, b'*') | lanes_equal(word, b'>');
     let empty_tokens = dots & ((dots << 8) | dot_before);
     let plain = !has_control(word) && wildcards | empty_tokens == 0;
     (plain, dots >> 56)

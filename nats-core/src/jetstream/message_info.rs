@@ -86,8 +86,8 @@ impl<'a> MessageInfo<'a> {
         let mut tokens = [""; V2_TOKENS - 2];
         let mut count = 0;
         let mut start = 0;
-        // One pass over the bytes (tokens are a few bytes each: a search per dot costs more).
-        // Dots are ASCII, so every slice between two of them is on character boundaries.
+        // One pass over the bytes. Dots are ASCII, so every slice between two of them is on
+        // character boundaries.
         for (end, byte) in rest.bytes().enumerate() {
             if byte == b'.' {
                 if let Some(slot) = tokens.get_mut(count) {
@@ -141,16 +141,29 @@ impl<'a> MessageInfo<'a> {
 
 /// Plain ASCII decimal digits, as the server writes them (no sign, no `+`, no spaces).
 fn parse_decimal(token: &str) -> Option<u64> {
-    if token.is_empty() {
-        return None;
-    }
-    token.bytes().try_fold(0u64, |value, b| {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
+    let digits = token.as_bytes();
+    match digits.len() {
+        0 => None,
+        // Nineteen digits never overflow a u64: no check per digit.
+        1..=19 => {
+            let mut value = 0u64;
+            let mut all_digits = true;
+            for &b in digits {
+                let digit = b.wrapping_sub(b'0');
+                all_digits &= digit <= 9;
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+            }
+            all_digits.then_some(value)
         }
-        value.checked_mul(10)?.checked_add(u64::from(digit))
-    })
+        20 => digits.iter().try_fold(0u64, |value, b| {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            value.checked_mul(10)?.checked_add(u64::from(digit))
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
