@@ -183,7 +183,7 @@ fn print_table(rows: &[report::Row], selected: &[Scenario], args: &Args) {
         println!();
         println!(
             "tower stack cost: micro echo {} req/s / our raw responder {} req/s = {:.2} \
-             (64 tasks, same run; target >= 0.90)",
+             (64 tasks, same run; target >= 0.95)",
             scenarios::grouped(micro.round() as usize),
             scenarios::grouped(raw.round() as usize),
             micro / raw
