@@ -74,21 +74,16 @@ fn parse(data: &[u8]) -> Result<Option<(usize, Op)>, BenchError> {
             _ => return Err("raw: a MSG line with an odd shape".into()),
         };
         let (sid, size) = (number(args, sid)?, number(args, size)?);
-        let end = after_line + size + 2;
-        if data.len() < end {
-            return Ok(None);
-        }
-        let shift = |r: Range<usize>| r.start + 4..r.end + 4;
-        return Ok(Some((
-            end,
-            Op::Msg(Msg {
-                sid,
-                subject: shift(subject),
-                reply: if reply.is_empty() { 0..0 } else { shift(reply) },
-                headers: after_line..after_line,
-                payload: after_line..after_line + size,
-            }),
-        )));
+        let frame = Frame {
+            op_len: 4,
+            after_line,
+            subject,
+            sid,
+            reply,
+            header_len: 0,
+            total: size,
+        };
+        return Ok(frame.into_msg(data.len()));
     } else if let Some(args) = line.strip_prefix(b"HMSG ") {
         let fields = split_fields(args, 5)?;
         let (subject, sid, reply, header_len, total) = match fields.as_slice() {
@@ -101,12 +96,53 @@ fn parse(data: &[u8]) -> Result<Option<(usize, Op)>, BenchError> {
         if header_len > total {
             return Err("raw: an HMSG with headers longer than the message".into());
         }
+        let frame = Frame {
+            op_len: 5,
+            after_line,
+            subject,
+            sid,
+            reply,
+            header_len,
+            total,
+        };
+        return Ok(frame.into_msg(data.len()));
+    } else {
+        return Err(format!("raw: unknown frame {:?}", String::from_utf8_lossy(line)).into());
+    };
+    Ok(Some((after_line, op)))
+}
+
+/// The positions of the space-separated fields of `args` (at most `max`).
+/// A parsed `MSG` (`op_len` 4) or `HMSG` (5) control line: its fields' ranges in the
+/// arguments, and where the data after the line starts.
+struct Frame {
+    op_len: usize,
+    after_line: usize,
+    subject: Range<usize>,
+    sid: usize,
+    reply: Range<usize>,
+    header_len: usize,
+    total: usize,
+}
+
+impl Frame {
+    /// The message, with its length on the wire, once `available` bytes hold all of it.
+    fn into_msg(self, available: usize) -> Option<(usize, Op)> {
+        let Frame {
+            op_len,
+            after_line,
+            subject,
+            sid,
+            reply,
+            header_len,
+            total,
+        } = self;
         let end = after_line + total + 2;
-        if data.len() < end {
-            return Ok(None);
+        if available < end {
+            return None;
         }
-        let shift = |r: Range<usize>| r.start + 5..r.end + 5;
-        return Ok(Some((
+        let shift = |r: Range<usize>| r.start + op_len..r.end + op_len;
+        Some((
             end,
             Op::Msg(Msg {
                 sid,
@@ -115,14 +151,10 @@ fn parse(data: &[u8]) -> Result<Option<(usize, Op)>, BenchError> {
                 headers: after_line..after_line + header_len,
                 payload: after_line + header_len..after_line + total,
             }),
-        )));
-    } else {
-        return Err(format!("raw: unknown frame {:?}", String::from_utf8_lossy(line)).into());
-    };
-    Ok(Some((after_line, op)))
+        ))
+    }
 }
 
-/// The positions of the space-separated fields of `args` (at most `max`).
 fn split_fields(args: &[u8], max: usize) -> Result<Vec<Range<usize>>, BenchError> {
     let mut fields = Vec::with_capacity(5);
     let mut start = None;

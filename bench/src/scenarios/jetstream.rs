@@ -204,9 +204,19 @@ async fn async_publish(ctx: Ctx, side: Side) -> Result<Vec<Metric>, BenchError> 
             }
         }
     }
+    async_publish_rate(&admin, &name, start).await
+}
+
+/// The rate of an async publish run that started at `start`, once the stream `name` is seen
+/// to hold every message (then it is deleted).
+async fn async_publish_rate(
+    admin: &nats_core::jetstream::Context,
+    name: &str,
+    start: Instant,
+) -> Result<Vec<Metric>, BenchError> {
     let secs = start.elapsed().as_secs_f64();
-    let stored = admin.stream_info(&name).await?.state.messages;
-    admin.delete_stream(&name).await?;
+    let stored = admin.stream_info(name).await?.state.messages;
+    admin.delete_stream(name).await?;
     if stored != ASYNC as u64 {
         return Err(format!("{stored} of {ASYNC} stored").into());
     }
@@ -227,13 +237,7 @@ async fn raw_async_publish(ctx: Ctx) -> Result<Vec<Metric>, BenchError> {
     let frames = raw_jetstream::async_publish_frames(&subject, &reply, SIZE, ASYNC);
     let start = Instant::now();
     raw_jetstream::async_publish(&mut raw, &frames, &reply, IN_FLIGHT).await?;
-    let secs = start.elapsed().as_secs_f64();
-    let stored = admin.stream_info(&name).await?.state.messages;
-    admin.delete_stream(&name).await?;
-    if stored != ASYNC as u64 {
-        return Err(format!("{stored} of {ASYNC} stored").into());
-    }
-    Ok(vec![Metric::higher("msg/s", ASYNC as f64 / secs)])
+    async_publish_rate(&admin, &name, start).await
 }
 
 async fn kv(ctx: Ctx, side: Side, op: KvOp) -> Result<Vec<Metric>, BenchError> {
