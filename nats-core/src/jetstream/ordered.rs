@@ -82,6 +82,10 @@ pub struct OrderedConfig {
     pub metadata: BTreeMap<String, String>,
     /// Most messages asked for and buffered (default 500).
     pub max_messages: Option<usize>,
+    /// Pull by bytes instead: most bytes asked for and buffered, whatever the number of
+    /// messages (not with `max_messages`). A request goes out below half of it, so half must
+    /// hold the largest message the stream can have, or that message never comes.
+    pub max_bytes: Option<usize>,
     /// The expiry of each pull request (default 30 s).
     pub expires: Option<Duration>,
     /// The heartbeat of each pull request (default 5 s; at most half the expiry).
@@ -96,9 +100,13 @@ impl OrderedConfig {
         let heartbeat = self
             .idle_heartbeat
             .unwrap_or(DEFAULT_ORDERED_HEARTBEAT.min(expires / 2));
+        let max_messages = match (self.max_messages, self.max_bytes) {
+            (None, None) => Some(DEFAULT_MAX_MESSAGES),
+            (messages, _) => messages,
+        };
         settings(
-            Some(self.max_messages.unwrap_or(DEFAULT_MAX_MESSAGES)),
-            None,
+            max_messages,
+            self.max_bytes,
             expires,
             Some(heartbeat),
             (None, None),
@@ -594,6 +602,22 @@ mod tests {
             ..OrderedConfig::default()
         };
         assert!(bad.settings().is_err());
+    }
+
+    #[test]
+    fn pulls_by_bytes_when_asked_and_never_by_both() {
+        let by_bytes = OrderedConfig {
+            max_bytes: Some(4 << 20),
+            ..OrderedConfig::default()
+        };
+        let settings = by_bytes.settings().expect("valid");
+        assert!(settings.by_bytes());
+        assert_eq!(settings.max_bytes, 4 << 20);
+        let both = OrderedConfig {
+            max_messages: Some(10),
+            ..by_bytes
+        };
+        assert!(both.settings().is_err());
     }
 
     #[test]

@@ -217,6 +217,7 @@ impl Store {
             deliver_policy,
             opt_start_seq: options.from_revision,
             headers_only: options.headers_only,
+            max_bytes: Some(watch_pull_bytes(self.context().client().max_payload())),
             ..OrderedConfig::default()
         };
         let messages = self
@@ -338,5 +339,32 @@ impl Store {
                 .map_err(KvError::from_jetstream)?;
         }
         Ok(())
+    }
+}
+
+/// What a watch asks for and buffers at most, in bytes: 8 MiB, or more when the server allows
+/// messages so large that half of it (the least a request asks for) would not hold one. Pulling
+/// by bytes lets a bucket of small values stream in a few requests (500 messages a request
+/// made a watch of 10,000 keys twenty round trips) while large values stay bounded.
+fn watch_pull_bytes(max_payload: usize) -> usize {
+    const BUDGET: usize = 8 << 20;
+    // Subject, reply subject and headers of a KV entry come on top of the value.
+    const ENTRY_OVERHEAD: usize = 64 << 10;
+    BUDGET.max(2 * (max_payload + ENTRY_OVERHEAD))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::watch_pull_bytes;
+
+    #[test]
+    fn half_the_pull_budget_holds_the_largest_message() {
+        assert_eq!(watch_pull_bytes(1 << 20), 8 << 20);
+        for max_payload in [1 << 20, 8 << 20, 64_000_000] {
+            assert!(
+                watch_pull_bytes(max_payload) / 2 > max_payload,
+                "{max_payload}"
+            );
+        }
     }
 }
