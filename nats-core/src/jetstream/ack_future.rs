@@ -362,13 +362,15 @@ const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// A publisher that finds the bound full waits until [`refill`] places are free, then takes
 /// one and leaves the rest for the publishes that follow: acknowledgements arrive in bursts,
 /// and a burst then wakes the publisher once instead of once per acknowledgement (each
-/// wake-up across threads costs more than the publish it lets through).
+/// wake-up across threads costs more than the publish it lets through). When they trickle in
+/// (a stream acknowledging slowly), it waits for that many only [`REFILL_WAIT`], then for one.
 async fn acquire(
     permits: &Arc<Semaphore>,
     mux: &RequestMux,
     deadline: Instant,
     max: usize,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, PublishError> {
+    let mut wanted = refill(max);
     loop {
         match Arc::clone(permits).try_acquire_owned() {
             Ok(permit) => return Ok(permit),
@@ -376,8 +378,8 @@ async fn acquire(
             Err(TryAcquireError::NoPermits) => {}
         }
         mux.sweep_abandoned(std::time::Instant::now());
-        let slice = deadline.min(Instant::now() + SWEEP_EVERY);
-        let wanted = refill(max);
+        let patience = if wanted > 1 { REFILL_WAIT } else { SWEEP_EVERY };
+        let slice = deadline.min(Instant::now() + patience);
         match tokio::time::timeout_at(slice, Arc::clone(permits).acquire_many_owned(wanted)).await {
             Ok(Ok(mut free)) => match free.split(1) {
                 // The others go back at once, for the next publishes' `try_acquire`.
@@ -391,10 +393,15 @@ async fn acquire(
                     "no acknowledgement made room in time; nothing was sent",
                 ))
             }
-            Err(_) => {}
+            // Acknowledgements trickle in: one free place is enough from now on.
+            Err(_) => wanted = 1,
         }
     }
 }
+
+/// How long a publisher waits for [`refill`] free places before it settles for one: a burst
+/// of acknowledgements brings that many in well under a millisecond.
+const REFILL_WAIT: Duration = Duration::from_millis(2);
 
 /// How many free places a publisher waiting for room waits for: an eighth of the bound, at
 /// least one and at most 64.
@@ -411,7 +418,71 @@ fn from_core_publish(err: CorePublishError) -> PublishError {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::refill;
+    use crate::jetstream::ContextOptions;
+    use crate::scripted_server::{info, ScriptedDialer, STEP};
+    use crate::ConnectOptions;
+
+    /// Acknowledgements that trickle in one at a time still let publishers through, one each:
+    /// waiting for a batch of free places must not stall a slow stream.
+    #[tokio::test]
+    async fn a_trickle_of_acks_lets_publishes_through_one_by_one() {
+        let dialer = ScriptedDialer::default();
+        let mut listener = dialer.listen("a:1");
+        let connecting = tokio::spawn(
+            ConnectOptions::new()
+                .dialer(dialer.clone())
+                .connect("nats://a:1"),
+        );
+        let mut server = listener.accept_with_info(&info("")).await;
+        let client = tokio::time::timeout(STEP, connecting)
+            .await
+            .expect("in time")
+            .expect("join")
+            .expect("connect");
+        let js = client.jetstream_with(
+            ContextOptions::new()
+                .max_pending_acks(16)
+                .timeout(Duration::from_secs(3)),
+        );
+        let publisher = tokio::spawn(async move {
+            for _ in 0..19 {
+                drop(
+                    js.publish_async("s.x", "m")
+                        .await
+                        .expect("room within the timeout"),
+                );
+            }
+        });
+        let sub = server.expect_line("SUB ").await;
+        let sid = sub.rsplit(' ').next().expect("sid").to_owned();
+        let mut replies = Vec::new();
+        while replies.len() < 16 {
+            let line = server.expect_line("PUB s.x ").await;
+            replies.push(line.split(' ').nth(2).expect("reply").to_owned());
+            server.read_line().await;
+        }
+        // Three acks, far apart: each lets one more publish out.
+        let ack = r#"{"stream":"S","seq":1}"#;
+        for (n, reply) in replies.iter().take(3).enumerate() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let frame = format!("MSG {reply} {sid} {}\r\n{ack}\r\n", ack.len());
+            server.send(frame.as_bytes()).await;
+            let line = server.expect_line("PUB s.x ").await;
+            assert!(
+                line.starts_with("PUB s.x "),
+                "publish {} after ack {n}",
+                17 + n
+            );
+            server.read_line().await;
+        }
+        tokio::time::timeout(Duration::from_secs(1), publisher)
+            .await
+            .expect("the publisher finished once three places came back")
+            .expect("join");
+    }
 
     #[test]
     fn a_waiting_publisher_waits_for_an_eighth_of_the_bound_within_one_and_64() {
