@@ -19,8 +19,9 @@ use crate::proto::encoder;
 /// itself) however far the writer is behind.
 const TAIL_CAPACITY: usize = 64 * 1024;
 
-/// Written buffers kept for reuse (up to 1 MiB): a burst of publishes encodes into memory that
-/// is already mapped instead of faulting in fresh pages for every batch.
+/// Written buffers kept for reuse (each 64 to 128 KiB, so at most 2 MiB): a burst of publishes
+/// encodes into memory that is already mapped instead of faulting in fresh pages for every
+/// batch.
 const MAX_SPARE_BUFFERS: usize = 16;
 
 /// Payloads at least this large are not copied into the buffer but written from the caller's
@@ -131,7 +132,9 @@ impl Outbox {
                 0,
             );
             self.len += self.tail.len() - before + payload.len() + 2;
-            self.seal_tail();
+            // The control line goes out as a slice of the tail, which keeps the rest of its
+            // buffer: a run of large payloads shares one buffer for their control lines.
+            self.chunks.push_back(self.tail.split().freeze());
             self.chunks.push_back(payload.clone());
             self.tail.extend_from_slice(b"\r\n");
             header_len
@@ -339,6 +342,23 @@ mod tests {
         assert_eq!(bytes.len(), expected_len);
         let frame = [b"PUB subject 1024\r\n".as_slice(), &payload, b"\r\n"].concat();
         assert_eq!(bytes, frame.repeat(1000));
+    }
+
+    #[test]
+    fn large_payloads_share_one_buffer_for_their_control_lines() {
+        let mut out = Outbox::default();
+        let big = Bytes::from(vec![b'z'; ZERO_COPY_THRESHOLD]);
+        for _ in 0..100 {
+            out.publish("b", None, None, &big);
+        }
+        let chunks = out.take();
+        let lines: Vec<&Bytes> = chunks.iter().filter(|c| c.len() < 64).collect();
+        assert!(lines.len() >= 100);
+        let first = lines[0].as_ptr() as usize;
+        // Every control line lies in the first line's buffer, not in one buffer each.
+        assert!(lines
+            .iter()
+            .all(|line| (line.as_ptr() as usize).abs_diff(first) < TAIL_CAPACITY));
     }
 
     #[test]

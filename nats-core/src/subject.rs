@@ -174,9 +174,6 @@ pub fn subject_matches(pattern: &str, subject: &str) -> bool {
     literal.next().is_none()
 }
 
-/// Walks `subject` once, rejecting whitespace and empty tokens, and hands every token (with
-/// whether it is the last) to `check`. Publishing validates each subject, so this is on the
-/// hot path: one pass, no allocation.
 /// The common case, decided eight bytes at a time: a non-empty subject of non-empty tokens
 /// with no byte below `0x21` and no `*` or `>`. Anything else takes the full check, which
 /// names what is wrong (or accepts wildcards where they may stand).
@@ -228,6 +225,9 @@ fn short_plain_tokens(bytes: &[u8]) -> bool {
     !after_dot
 }
 
+/// Walks `subject` once, rejecting whitespace and empty tokens, and hands every token (with
+/// whether it is the last) to `check`. Publishing validates each subject, so this is on the
+/// hot path: one pass, no allocation.
 fn check_tokens(
     subject: &str,
     check: impl Fn(&[u8], bool) -> Result<(), SubjectError>,

@@ -350,7 +350,9 @@ fn watch_pull_bytes(max_payload: usize) -> usize {
     const BUDGET: usize = 8 << 20;
     // Subject, reply subject and headers of a KV entry come on top of the value.
     const ENTRY_OVERHEAD: usize = 64 << 10;
-    BUDGET.max(2 * (max_payload + ENTRY_OVERHEAD))
+    // No server allows more than 64 MiB; before any INFO the client knows no limit at all.
+    const LARGEST_PAYLOAD: usize = 64 << 20;
+    BUDGET.max(2 * (max_payload.min(LARGEST_PAYLOAD) + ENTRY_OVERHEAD))
 }
 
 #[cfg(test)]
@@ -360,6 +362,7 @@ mod tests {
     #[test]
     fn half_the_pull_budget_holds_the_largest_message() {
         assert_eq!(watch_pull_bytes(1 << 20), 8 << 20);
+        assert_eq!(watch_pull_bytes(usize::MAX), 2 * ((64 << 20) + (64 << 10)));
         for max_payload in [1 << 20, 8 << 20, 64_000_000] {
             assert!(
                 watch_pull_bytes(max_payload) / 2 > max_payload,
