@@ -106,16 +106,18 @@ impl Outbox {
         headers: Option<&HeaderMap>,
         payload: &Bytes,
     ) {
-        let header_len = if payload.len() < ZERO_COPY_THRESHOLD {
-            // Room for the control line, the headers and the payload, or a fresh tail.
-            let room = subject.len()
-                + reply.map_or(0, str::len)
-                + headers.map_or(0, HeaderMap::encoded_len)
-                + payload.len()
-                + PUBLISH_OVERHEAD;
-            if self.tail.capacity() - self.tail.len() < room {
-                self.seal_tail();
-            }
+        let zero_copy = payload.len() >= ZERO_COPY_THRESHOLD;
+        // Room for the control line, the headers and (when copied) the payload, or a fresh
+        // tail.
+        let room = subject.len()
+            + reply.map_or(0, str::len)
+            + headers.map_or(0, HeaderMap::encoded_len)
+            + if zero_copy { 0 } else { payload.len() }
+            + PUBLISH_OVERHEAD;
+        if self.tail.capacity() - self.tail.len() < room {
+            self.seal_tail();
+        }
+        let header_len = if !zero_copy {
             let before = self.tail.len();
             let header_len =
                 encoder::write_publish(&mut self.tail, subject, reply, headers, payload);
