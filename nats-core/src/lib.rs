@@ -26,6 +26,7 @@ mod connection;
 #[cfg(test)]
 mod connection_tests;
 mod connector;
+mod decimal;
 mod drain_guard;
 mod error;
 mod event;

@@ -14,6 +14,8 @@
 
 use time::OffsetDateTime;
 
+use crate::decimal;
+
 /// What the ack reply subject says about a delivered message. Borrows the subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageInfo<'a> {
@@ -122,7 +124,7 @@ impl<'a> MessageInfo<'a> {
         {
             return Err(invalid());
         }
-        let number = |token: &str| parse_decimal(token).ok_or_else(invalid);
+        let number = |token: &str| decimal::parse_u64(token.as_bytes()).ok_or_else(invalid);
         let nanos = i128::from(number(fields[5])?);
         let timestamp = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| invalid())?;
         Ok(MessageInfo {
@@ -139,57 +141,12 @@ impl<'a> MessageInfo<'a> {
     }
 }
 
-/// Plain ASCII decimal digits, as the server writes them (no sign, no `+`, no spaces).
-fn parse_decimal(token: &str) -> Option<u64> {
-    let digits = token.as_bytes();
-    match digits.len() {
-        0 => None,
-        // Nineteen digits never overflow a u64: no check per digit.
-        1..=19 => {
-            let mut value = 0u64;
-            let mut all_digits = true;
-            for &b in digits {
-                let digit = b.wrapping_sub(b'0');
-                all_digits &= digit <= 9;
-                value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
-            }
-            all_digits.then_some(value)
-        }
-        20 => digits.iter().try_fold(0u64, |value, b| {
-            let digit = b.wrapping_sub(b'0');
-            if digit > 9 {
-                return None;
-            }
-            value.checked_mul(10)?.checked_add(u64::from(digit))
-        }),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const V1: &str = "$JS.ACK.ORDERS.worker.3.42.40.1700000000123456789.7";
     const V2: &str = "$JS.ACK._.ACCHASH.ORDERS.worker.3.42.40.1700000000123456789.7";
-
-    #[test]
-    fn decimals_are_plain_digits_within_u64() {
-        assert_eq!(parse_decimal("0"), Some(0));
-        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "",
-            "18446744073709551616",
-            "+1",
-            "-1",
-            "1a",
-            " 1",
-            "1 ",
-            "１",
-        ] {
-            assert_eq!(parse_decimal(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn both_forms_read_the_same_fields() {

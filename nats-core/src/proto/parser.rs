@@ -323,12 +323,10 @@ fn parse_msg_args(line: &[u8], op_len: usize, has_headers: bool) -> Result<Pendi
 
 /// A decimal number of at most 19 digits (no sign), without allocation.
 fn parse_usize(digits: &[u8]) -> Option<usize> {
-    if digits.is_empty() || digits.len() > 19 {
+    if digits.len() > 19 {
         return None;
     }
-    digits.iter().try_fold(0usize, |acc, d| {
-        d.is_ascii_digit().then(|| acc * 10 + usize::from(d - b'0'))
-    })
+    crate::decimal::parse_u64(digits).and_then(|n| usize::try_from(n).ok())
 }
 
 #[cfg(test)]
